@@ -1,0 +1,184 @@
+# polc - policy compiler and on-device runtime for temporary admin elevation.
+#
+# One non-recursive Makefile. Quiet by default; V=1 shows full commands.
+#   make                  build build/polc
+#   make demo             install missing packages, build, compile the Jamf example
+#   make check            install missing packages, build, run every test
+#   make fuzz             build libFuzzer targets (clang) and fuzz for FUZZ_SECONDS
+#   make install          install to $(DESTDIR)$(PREFIX)
+# SANITIZE=address,undefined builds everything with sanitizers; WERROR=1 adds -Werror.
+# User CFLAGS, CPPFLAGS and LDFLAGS are appended, never replaced.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+BUILD    ?= build
+LEMON    ?= lemon
+LEMPAR   ?= /usr/share/lemon/lempar.c
+RE2C     ?= re2c
+PKG_CONFIG ?= pkg-config
+PYTHON   ?= python3
+FUZZ_CC  ?= clang
+FUZZ_SECONDS ?= 60
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+PKGS        := libplist-2.0 libcrypto
+PKG_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+XML_CFLAGS   = $(shell $(PKG_CONFIG) --cflags libxml-2.0 2>/dev/null)
+XML_LIBS     = $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)
+CMOCKA_LIBS  = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wundef -Wvla -Wno-format-nonliteral
+GEN_WARN := -Wall -Wno-unused-parameter -Wno-unused-variable -Wno-unused-but-set-variable \
+            -Wno-unused-function
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+ALL_CPPFLAGS = -Icompiler -Iruntime -I$(BUILD)/gen -D_POSIX_C_SOURCE=200809L \
+               -DPOLC_VERSION='"0.1.0"' $(PKG_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS   = -std=c11 $(CFLAGS) $(SAN_FLAGS)
+ALL_LDFLAGS  = $(SAN_FLAGS) $(LDFLAGS)
+
+# ---- sources ---------------------------------------------------------------
+
+RUNTIME_SRC  := runtime/calendar.c
+COMPILER_SRC := compiler/arena.c compiler/source.c compiler/diag.c compiler/json.c \
+                compiler/suggest.c compiler/parse.c compiler/check.c compiler/compile.c \
+                compiler/uuid.c compiler/profile.c compiler/target_jamf.c compiler/output.c
+GEN_SRC      := $(BUILD)/gen/lexer.c $(BUILD)/gen/parser.c
+
+RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
+COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o)
+GEN_OBJ      := $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+MAIN_OBJ     := $(BUILD)/obj/compiler/main.o
+LIBPOLC      := $(BUILD)/libpolc.a
+POLC         := $(BUILD)/polc
+
+UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+TOOLS_BIN    := $(BUILD)/tests/plist_dtd_check $(BUILD)/tests/fuzz_replay
+
+.PHONY: all demo check check-run deps unit golden fuzz-replay fuzz install uninstall clean
+all: $(POLC)
+
+# ---- generated lexer and parser -------------------------------------------
+
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: grammar/parser.y
+	$(call msg,LEMON,$<)
+	@mkdir -p $(BUILD)/gen
+	$(Q)$(LEMON) -q -T$(LEMPAR) -d$(BUILD)/gen $<
+
+$(BUILD)/gen/lexer.c: grammar/lexer.re
+	$(call msg,RE2C,$<)
+	@mkdir -p $(BUILD)/gen
+	$(Q)$(RE2C) -W --no-generation-date --no-version $< -o $@
+
+# ---- objects ---------------------------------------------------------------
+
+$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/parser.h
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(GEN_WARN) -MMD -MP -c $< -o $@
+
+$(LIBPOLC): $(COMPILER_OBJ) $(GEN_OBJ) $(RUNTIME_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(POLC): $(MAIN_OBJ) $(LIBPOLC)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# ---- set-up and the main job -----------------------------------------------
+
+deps:
+	@tools/deps
+
+demo: deps
+	@$(MAKE) --no-print-directory $(POLC)
+	$(Q)$(POLC) examples/jamf-seed.ep -o $(BUILD)/jamf-seed.mobileconfig
+	@echo "polc: wrote $(BUILD)/jamf-seed.mobileconfig (upload it to Jamf Pro as a configuration profile)"
+
+# ---- tests ------------------------------------------------------------------
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBPOLC)
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $< $(LIBPOLC) \
+		$(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS) -o $@
+
+$(BUILD)/tests/plist_dtd_check: tests/tools/plist_dtd_check.c
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(XML_CFLAGS) $(ALL_CFLAGS) $(WARN) $< $(ALL_LDFLAGS) $(XML_LIBS) -o $@
+
+$(BUILD)/tests/fuzz_replay: tests/fuzz/replay.c tests/fuzz/fuzz_frontend.c $(LIBPOLC)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) tests/fuzz/replay.c tests/fuzz/fuzz_frontend.c \
+		$(LIBPOLC) $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
+
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: unit golden fuzz-replay
+	@echo "polc: all tests passed"
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "  TEST    $$t"; $$t; done
+
+golden: $(POLC) $(TOOLS_BIN)
+	$(Q)POLC=$(POLC) BUILD=$(BUILD) PYTHON=$(PYTHON) tests/golden/run
+
+fuzz-replay: $(BUILD)/tests/fuzz_replay
+	$(Q)$(BUILD)/tests/fuzz_replay tests/fuzz/corpus/frontend tests/fuzz/regressions/frontend
+
+# ---- fuzzing (clang libFuzzer) -------------------------------------------
+
+FUZZ_BUILD := $(BUILD)/fuzz
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SANITIZE=address,undefined \
+		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link' $(FUZZ_BUILD)/libpolc.a
+	$(call msg,LINK,$(FUZZ_BUILD)/fuzz_frontend)
+	$(Q)$(FUZZ_CC) -O1 -g -fsanitize=fuzzer,address,undefined $(ALL_CPPFLAGS) \
+		tests/fuzz/fuzz_frontend.c $(FUZZ_BUILD)/libpolc.a $(PKG_LIBS) -o $(FUZZ_BUILD)/fuzz_frontend
+	@mkdir -p $(FUZZ_BUILD)/corpus-frontend tests/fuzz/regressions/frontend
+	$(Q)$(FUZZ_BUILD)/fuzz_frontend -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=tests/fuzz/regressions/frontend/ \
+		$(FUZZ_BUILD)/corpus-frontend tests/fuzz/corpus/frontend
+
+# ---- install ----------------------------------------------------------------
+
+install: $(POLC)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(POLC) $(DESTDIR)$(BINDIR)/polc
+	install -m 0644 docs/polc.1 $(DESTDIR)$(MANDIR)/man1/polc.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/polc $(DESTDIR)$(MANDIR)/man1/polc.1
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,39 @@
+/*
+ * compile.c - runs the front-end steps in order and stops where one fails.
+ * Adds no checks of its own; each step owns its diagnostics.
+ */
+#include "compile.h"
+
+#include <string.h>
+
+#include "check.h"
+#include "parse.h"
+
+int compile_source(struct compilation *c, struct source *src, const struct compile_options *opts)
+{
+	memset(c, 0, sizeof(*c));
+	c->src = *src;
+	memset(src, 0, sizeof(*src));
+	diag_init(&c->diags, &c->arena, &c->src);
+	c->diags.warnings_are_errors = opts->warnings_are_errors;
+
+	struct ast_file *ast = parse_source(&c->src, &c->arena, &c->diags);
+	if (!ast)
+		return -1;
+	struct policy *p = check_policy(ast, &c->arena, &c->diags);
+	if (!p)
+		return -1;
+	if (opts->target)
+		opts->target->check(p, &c->diags);
+	if (c->diags.errors)
+		return -1;
+	c->policy = p;
+	return 0;
+}
+
+void compilation_free(struct compilation *c)
+{
+	arena_free(&c->arena);
+	source_free(&c->src);
+	c->policy = NULL;
+}

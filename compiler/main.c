@@ -1,0 +1,203 @@
+/*
+ * main.c - the polc command line: options, files and exit codes.
+ *
+ * Exit codes: 0 success (warnings allowed), 1 the policy has errors,
+ * 2 usage or I/O error. On any error no output file is written and an
+ * existing one is left untouched. All policy logic lives in the pipeline
+ * (compile.c); this file only reads, dispatches and writes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compile.h"
+#include "output.h"
+#include "profile.h"
+
+#define EXIT_POLICY 1
+#define EXIT_USAGE 2
+
+#ifndef POLC_VERSION
+#define POLC_VERSION "0.1.0"
+#endif
+
+struct cli {
+	bool check_only;
+	const char *input;
+	const char *output;
+	const struct target *target;
+	enum payload_style style;
+	enum diag_format diag_format;
+	bool werror;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: polc POLICY.ep [-o OUT.mobileconfig] [options]\n"
+	        "       polc check POLICY.ep [options]\n"
+	        "\n"
+	        "  -o FILE                  write the profile to FILE ('-' for standard output;\n"
+	        "                           default: POLICY.mobileconfig)\n"
+	        "  --target NAME            vendor settings to emit: %s (default)\n"
+	        "  --payload-style STYLE    managed (default, as Jamf Pro writes) or inline\n"
+	        "  --diagnostics=FORMAT     text (default) or json, on standard error\n"
+	        "  -Werror                  treat warnings as errors\n"
+	        "  -h, --help               show this help\n"
+	        "  -V, --version            show the version\n",
+	        target_names());
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("polc: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'polc --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static char *default_output_path(const char *input)
+{
+	size_t n = strlen(input);
+	if (n > 3 && strcmp(input + n - 3, ".ep") == 0)
+		n -= 3;
+	char *out = malloc(n + sizeof(".mobileconfig"));
+	if (out) {
+		memcpy(out, input, n);
+		memcpy(out + n, ".mobileconfig", sizeof(".mobileconfig"));
+	}
+	return out;
+}
+
+/* Returns -1 on success, else the exit code to use. */
+static int parse_args(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_TARGET = 256, OPT_STYLE, OPT_DIAGNOSTICS };
+	static const struct option longopts[] = {
+		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "payload-style", required_argument, NULL, OPT_STYLE },
+		{ "diagnostics", required_argument, NULL, OPT_DIAGNOSTICS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	cli->target = &target_jamf_connect;
+	if (argc > 1 && strcmp(argv[1], "check") == 0) {
+		cli->check_only = true;
+		argv++;
+		argc--;
+	}
+	while ((opt = getopt_long(argc, argv, "o:W:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			cli->output = optarg;
+			break;
+		case 'W':
+			if (strcmp(optarg, "error") != 0)
+				return usage_error("unknown option '-W%s'", optarg);
+			cli->werror = true;
+			break;
+		case OPT_TARGET:
+			cli->target = target_find(optarg);
+			if (!cli->target)
+				return usage_error("unknown target '%s'", optarg);
+			break;
+		case OPT_STYLE:
+			if (strcmp(optarg, "managed") == 0)
+				cli->style = PAYLOAD_MANAGED;
+			else if (strcmp(optarg, "inline") == 0)
+				cli->style = PAYLOAD_INLINE;
+			else
+				return usage_error("unknown payload style '%s' (managed or inline)", optarg);
+			break;
+		case OPT_DIAGNOSTICS:
+			if (strcmp(optarg, "text") == 0)
+				cli->diag_format = DIAG_FORMAT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				cli->diag_format = DIAG_FORMAT_JSON;
+			else
+				return usage_error("unknown diagnostics format '%s' (text or json)", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("polc %s\n", POLC_VERSION);
+			return 0;
+		default:
+			fputs("Try 'polc --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("%s", optind >= argc ? "no policy file given" : "more than one policy file given");
+	cli->input = argv[optind];
+	if (cli->check_only && cli->output)
+		return usage_error("%s", "'polc check' writes nothing; -o is not allowed");
+	return -1;
+}
+
+static bool use_colour(void)
+{
+	const char *no = getenv("NO_COLOR");
+	return !(no && *no) && isatty(STDERR_FILENO);
+}
+
+static int write_profile(const struct cli *cli, const struct policy *p)
+{
+	struct profile_options opts = { cli->target, cli->style };
+	char *xml, *path = NULL;
+	size_t len;
+	const char *dest = cli->output;
+
+	if (!dest) {
+		dest = path = strcmp(cli->input, "-") == 0 ? NULL : default_output_path(cli->input);
+		if (!dest)
+			dest = "-";
+	}
+	if (profile_build_xml(p, &opts, &xml, &len) < 0) {
+		fprintf(stderr, "polc: could not build the profile\n");
+		free(path);
+		return EXIT_USAGE;
+	}
+	int rc = 0;
+	if (output_write_atomic(dest, xml, len, 0644) < 0) {
+		fprintf(stderr, "polc: cannot write '%s': %s\n", dest, strerror(errno));
+		rc = EXIT_USAGE;
+	}
+	free(xml);
+	free(path);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	int rc = parse_args(&cli, argc, argv);
+	if (rc >= 0)
+		return rc;
+
+	struct source src;
+	if (source_load_file(&src, cli.input) < 0) {
+		fprintf(stderr, "polc: cannot read '%s': %s\n", cli.input, strerror(errno));
+		return EXIT_USAGE;
+	}
+	struct compilation c;
+	struct compile_options opts = { cli.target, cli.werror };
+	int failed = compile_source(&c, &src, &opts) < 0;
+	diag_render(&c.diags, stderr, cli.diag_format, cli.diag_format == DIAG_FORMAT_TEXT && use_colour());
+	if (failed)
+		rc = EXIT_POLICY;
+	else if (cli.check_only)
+		rc = 0;
+	else
+		rc = write_profile(&cli, c.policy);
+	compilation_free(&c);
+	return rc;
+}

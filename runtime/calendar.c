@@ -1,0 +1,51 @@
+/*
+ * calendar.c - civil date <-> day number conversions (after H. Hinnant's
+ * public-domain algorithms), exact for every date in range of int32 days.
+ * Must stay free of allocation, I/O and global state: libep uses it.
+ */
+#include "calendar.h"
+
+static bool is_leap(int32_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+bool ep_date_is_valid(int32_t year, unsigned month, unsigned day)
+{
+	static const uint8_t days_in[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (month < 1 || month > 12 || day < 1)
+		return false;
+	unsigned limit = days_in[month - 1] + (month == 2 && is_leap(year));
+	return day <= limit;
+}
+
+int32_t ep_days_from_civil(int32_t year, unsigned month, unsigned day)
+{
+	int32_t y = year - (month <= 2);
+	int32_t era = (y >= 0 ? y : y - 399) / 400;
+	uint32_t yoe = (uint32_t)(y - era * 400);
+	uint32_t doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+	uint32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int32_t)doe - 719468;
+}
+
+struct civil_date ep_civil_from_days(int32_t days)
+{
+	int64_t z = (int64_t)days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	uint32_t doe = (uint32_t)(z - era * 146097);
+	uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint32_t mp = (5 * doy + 2) / 153;
+	uint32_t d = doy - (153 * mp + 2) / 5 + 1;
+	uint32_t m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = (int64_t)yoe + era * 400 + (m <= 2);
+	return (struct civil_date){ (int32_t)y, (uint8_t)m, (uint8_t)d };
+}
+
+unsigned ep_weekday(int32_t days)
+{
+	/* 1970-01-01 was a Thursday (3). */
+	int32_t r = (days + 3) % 7;
+	return (unsigned)(r < 0 ? r + 7 : r);
+}
