@@ -59,13 +59,16 @@ ALL_LDFLAGS  = $(SAN_FLAGS) $(LDFLAGS)
 
 # ---- sources ---------------------------------------------------------------
 
-RUNTIME_SRC  := runtime/calendar.c
+LIBEP_SRC    := runtime/calendar.c runtime/text.c runtime/opcodes.c runtime/load.c \
+                runtime/verify.c runtime/eval.c
 COMPILER_SRC := compiler/arena.c compiler/source.c compiler/diag.c compiler/json.c \
                 compiler/suggest.c compiler/parse.c compiler/check.c compiler/compile.c \
-                compiler/uuid.c compiler/profile.c compiler/target_jamf.c compiler/output.c
+                compiler/uuid.c compiler/profile.c compiler/target_jamf.c compiler/output.c \
+                compiler/bytes.c compiler/codegen.c compiler/target_runtime.c compiler/disasm.c
 GEN_SRC      := $(BUILD)/gen/lexer.c $(BUILD)/gen/parser.c
 
-RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
+LIBEP_OBJ    := $(LIBEP_SRC:%.c=$(BUILD)/obj/%.o)
+LIBEP        := $(BUILD)/libep.a
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o)
 GEN_OBJ      := $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
 MAIN_OBJ     := $(BUILD)/obj/compiler/main.o
@@ -76,7 +79,7 @@ UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit
 TOOLS_BIN    := $(BUILD)/tests/plist_dtd_check $(BUILD)/tests/fuzz_replay
 
 .PHONY: all demo check check-run deps unit golden fuzz-replay fuzz install uninstall clean
-all: $(POLC)
+all: $(POLC) $(LIBEP)
 
 # ---- generated lexer and parser -------------------------------------------
 
@@ -102,7 +105,11 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(GEN_WARN) -MMD -MP -c $< -o $@
 
-$(LIBPOLC): $(COMPILER_OBJ) $(GEN_OBJ) $(RUNTIME_OBJ)
+$(LIBEP): $(LIBEP_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBPOLC): $(COMPILER_OBJ) $(GEN_OBJ) $(LIBEP_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
@@ -170,7 +177,7 @@ fuzz:
 
 # ---- install ----------------------------------------------------------------
 
-install: $(POLC)
+install: $(POLC) $(LIBEP)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(POLC) $(DESTDIR)$(BINDIR)/polc
 	install -m 0644 docs/polc.1 $(DESTDIR)$(MANDIR)/man1/polc.1

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "format.h"
 #include "parser.h"
 #include "suggest.h"
 
@@ -383,6 +384,11 @@ static void parse_choices(struct cursor *cur, struct settings *s)
 		}
 		take(cur);
 	}
+	if (count > EP_MAX_CHOICES) {
+		diag_report(cur->c->diags, DIAG_E029, cur->stmt->span, "at most %d choices are allowed",
+		            EP_MAX_CHOICES);
+		return;
+	}
 	if (!ok)
 		return;
 	s->choices = choices;
@@ -686,8 +692,9 @@ static bool fill_set(struct checker *c, struct cond *k, const struct ast_expr *e
 				ok = false;
 				continue;
 			}
-			if (!check_time_value(c, &it->lo, false, &r.from) |
-			    !check_time_value(c, &it->hi, true, &r.to)) {
+			bool from_ok = check_time_value(c, &it->lo, false, &r.from);
+			bool to_ok = check_time_value(c, &it->hi, true, &r.to);
+			if (!from_ok || !to_ok) {
 				ok = false;
 				continue;
 			}
@@ -719,8 +726,9 @@ static bool fill_set(struct checker *c, struct cond *k, const struct ast_expr *e
 		k->dates = ARENA_ARRAY(c->arena, struct date_range, n);
 		for (const struct ast_item *it = e->items; it; it = it->next) {
 			struct date_range r;
-			if (!check_date_value(c, &it->lo, &r.from) |
-			    !(it->is_range ? check_date_value(c, &it->hi, &r.to) : (r.to = r.from, true))) {
+			bool lo_ok = check_date_value(c, &it->lo, &r.from);
+			bool hi_ok = it->is_range ? check_date_value(c, &it->hi, &r.to) : (r.to = r.from, true);
+			if (!lo_ok || !hi_ok) {
 				ok = false;
 				continue;
 			}

@@ -4,9 +4,11 @@
  */
 #include "compile.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "codegen.h"
 #include "parse.h"
 
 int compile_source(struct compilation *c, struct source *src, const struct compile_options *opts)
@@ -27,6 +29,8 @@ int compile_source(struct compilation *c, struct source *src, const struct compi
 		opts->target->check(p, &c->diags);
 	if (c->diags.errors)
 		return -1;
+	if (codegen_bytecode(p, &c->diags, &c->bytecode, &c->bytecode_len) < 0)
+		return -1;
 	c->policy = p;
 	return 0;
 }
@@ -35,5 +39,7 @@ void compilation_free(struct compilation *c)
 {
 	arena_free(&c->arena);
 	source_free(&c->src);
+	free(c->bytecode);
+	c->bytecode = NULL;
 	c->policy = NULL;
 }

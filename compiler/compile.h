@@ -1,10 +1,11 @@
 /*
- * compile.h - the front end as one call: text -> tokens -> AST -> checked
- * policy -> target checks.
+ * compile.h - the compiler as one call: text -> tokens -> AST -> checked
+ * policy -> target checks -> bytecode.
  *
  * Used by the CLI and by the fuzz target, so both run exactly the same
- * pipeline. A compilation owns its arena, source and diagnostics; its
- * policy is non-NULL only when no error was reported.
+ * pipeline. A compilation owns its arena, source, diagnostics and
+ * bytecode; its policy and bytecode are set only when no error was
+ * reported.
  */
 #ifndef POLC_COMPILE_H
 #define POLC_COMPILE_H
@@ -18,6 +19,8 @@ struct compilation {
 	struct source src;
 	struct diag_list diags;
 	struct policy *policy;
+	unsigned char *bytecode;           /* unsigned .epb (malloc'd) */
+	size_t bytecode_len;
 };
 
 struct compile_options {

@@ -8,18 +8,18 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "compile.h"
+#include "disasm.h"
 #include "output.h"
 #include "profile.h"
-
-#define EXIT_POLICY 1
-#define EXIT_USAGE 2
 
 #ifndef POLC_VERSION
 #define POLC_VERSION "0.1.0"
@@ -29,6 +29,7 @@ struct cli {
 	bool check_only;
 	const char *input;
 	const char *output;
+	const char *bytecode;
 	const struct target *target;
 	enum payload_style style;
 	enum diag_format diag_format;
@@ -40,10 +41,13 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: polc POLICY.ep [-o OUT.mobileconfig] [options]\n"
 	        "       polc check POLICY.ep [options]\n"
+	        "       polc disasm FILE.epb\n"
 	        "\n"
 	        "  -o FILE                  write the profile to FILE ('-' for standard output;\n"
 	        "                           default: POLICY.mobileconfig)\n"
-	        "  --target NAME            vendor settings to emit: %s (default)\n"
+	        "  --bytecode FILE.epb      also write the compiled policy for the runtime\n"
+	        "  --target NAME            vendor settings to emit: %s\n"
+	        "                           (default jamf-connect)\n"
 	        "  --payload-style STYLE    managed (default, as Jamf Pro writes) or inline\n"
 	        "  --diagnostics=FORMAT     text (default) or json, on standard error\n"
 	        "  -Werror                  treat warnings as errors\n"
@@ -76,8 +80,9 @@ static char *default_output_path(const char *input)
 /* Returns -1 on success, else the exit code to use. */
 static int parse_args(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_TARGET = 256, OPT_STYLE, OPT_DIAGNOSTICS };
+	enum { OPT_TARGET = 256, OPT_STYLE, OPT_DIAGNOSTICS, OPT_BYTECODE };
 	static const struct option longopts[] = {
+		{ "bytecode", required_argument, NULL, OPT_BYTECODE },
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "payload-style", required_argument, NULL, OPT_STYLE },
 		{ "diagnostics", required_argument, NULL, OPT_DIAGNOSTICS },
@@ -102,6 +107,9 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 			if (strcmp(optarg, "error") != 0)
 				return usage_error("unknown option '-W%s'", optarg);
 			cli->werror = true;
+			break;
+		case OPT_BYTECODE:
+			cli->bytecode = optarg;
 			break;
 		case OPT_TARGET:
 			cli->target = target_find(optarg);
@@ -138,9 +146,18 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error("%s", optind >= argc ? "no policy file given" : "more than one policy file given");
 	cli->input = argv[optind];
-	if (cli->check_only && cli->output)
-		return usage_error("%s", "'polc check' writes nothing; -o is not allowed");
+	if (cli->check_only && (cli->output || cli->bytecode))
+		return usage_error("%s", "'polc check' writes nothing; -o and --bytecode are not allowed");
 	return -1;
+}
+
+void print_load_error(const char *path, const struct ep_error *err)
+{
+	fprintf(stderr, "polc: %s: %s (%s) at byte %" PRIu32, path, ep_status_message(err->status),
+	        ep_status_name(err->status), err->offset);
+	if (err->has_pc)
+		fprintf(stderr, ", pc %04" PRIx32, err->pc);
+	fputc('\n', stderr);
 }
 
 static bool use_colour(void)
@@ -149,26 +166,31 @@ static bool use_colour(void)
 	return !(no && *no) && isatty(STDERR_FILENO);
 }
 
-static int write_profile(const struct cli *cli, const struct policy *p)
+static int write_outputs(const struct cli *cli, const struct compilation *c)
 {
-	struct profile_options opts = { cli->target, cli->style };
+	struct profile_options opts = { cli->target, cli->style, c->bytecode, c->bytecode_len };
+	struct output_file files[2];
+	size_t n = 0;
 	char *xml, *path = NULL;
 	size_t len;
 	const char *dest = cli->output;
 
-	if (!dest) {
+	if (!dest)
 		dest = path = strcmp(cli->input, "-") == 0 ? NULL : default_output_path(cli->input);
-		if (!dest)
-			dest = "-";
-	}
-	if (profile_build_xml(p, &opts, &xml, &len) < 0) {
+	if (!dest)
+		dest = "-";
+	if (profile_build_xml(c->policy, &opts, &xml, &len) < 0) {
 		fprintf(stderr, "polc: could not build the profile\n");
 		free(path);
 		return EXIT_USAGE;
 	}
+	if (cli->bytecode)
+		files[n++] = (struct output_file){ cli->bytecode, c->bytecode, c->bytecode_len, 0644 };
+	files[n++] = (struct output_file){ dest, xml, len, 0644 };
 	int rc = 0;
-	if (output_write_atomic(dest, xml, len, 0644) < 0) {
-		fprintf(stderr, "polc: cannot write '%s': %s\n", dest, strerror(errno));
+	const char *failed = dest;
+	if (output_write_all(files, n, &failed) < 0) {
+		fprintf(stderr, "polc: cannot write '%s': %s\n", failed, strerror(errno));
 		rc = EXIT_USAGE;
 	}
 	free(xml);
@@ -176,9 +198,35 @@ static int write_profile(const struct cli *cli, const struct policy *p)
 	return rc;
 }
 
+/* polc disasm FILE.epb: verify, then print the program. */
+static int disasm_command(int argc, char **argv)
+{
+	if (argc != 2)
+		return usage_error("%s", "usage: polc disasm FILE.epb");
+	char *data;
+	size_t len;
+	if (read_file(argv[1], &data, &len) < 0) {
+		fprintf(stderr, "polc: cannot read '%s': %s\n", argv[1], strerror(errno));
+		return EXIT_USAGE;
+	}
+	struct ep_program prog;
+	struct ep_error err;
+	int rc = 0;
+	if (ep_load(&prog, data, len, &err) < 0) {
+		print_load_error(argv[1], &err);
+		rc = EXIT_POLICY;
+	} else {
+		disasm_print(stdout, &prog, NULL);
+	}
+	free(data);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
+	if (argc > 1 && strcmp(argv[1], "disasm") == 0)
+		return disasm_command(argc - 1, argv + 1);
 	int rc = parse_args(&cli, argc, argv);
 	if (rc >= 0)
 		return rc;
@@ -197,7 +245,7 @@ int main(int argc, char **argv)
 	else if (cli.check_only)
 		rc = 0;
 	else
-		rc = write_profile(&cli, c.policy);
+		rc = write_outputs(&cli, &c);
 	compilation_free(&c);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
- * output.c - atomic file replacement (temporary + fsync + rename).
- * Never opens the destination itself for writing.
+ * output.c - atomic file replacement: stage every file as a synced
+ * temporary, then rename them all. Never opens a destination for writing.
  */
 #include "output.h"
 
@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define OUTPUT_MAX_FILES 4
 
 static int write_all(int fd, const void *data, size_t len)
 {
@@ -28,47 +30,76 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static char *temporary_path_for(const char *path)
+/* Writes a synced temporary next to path; returns its malloc'd name or NULL. */
+static char *stage(const struct output_file *f)
 {
-	size_t n = strlen(path) + sizeof(".polc-XXXXXX");
+	size_t n = strlen(f->path) + sizeof(".polc-XXXXXX");
 	char *tmp = malloc(n);
-	if (tmp)
-		snprintf(tmp, n, "%s.polc-XXXXXX", path);
-	return tmp;
-}
-
-int output_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
-{
-	if (strcmp(path, "-") == 0)
-		return write_all(STDOUT_FILENO, data, len);
-
-	char *tmp = temporary_path_for(path);
 	if (!tmp)
-		return -1;
+		return NULL;
+	snprintf(tmp, n, "%s.polc-XXXXXX", f->path);
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
 		free(tmp);
-		return -1;
+		return NULL;
 	}
-	int saved;
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		saved = errno;
+	if (fchmod(fd, f->mode) < 0 || write_all(fd, f->data, f->len) < 0 || fsync(fd) < 0) {
+		int saved = errno;
 		close(fd);
-		goto fail;
+		unlink(tmp);
+		free(tmp);
+		errno = saved;
+		return NULL;
 	}
 	if (close(fd) < 0) {
-		saved = errno;
-		goto fail;
+		int saved = errno;
+		unlink(tmp);
+		free(tmp);
+		errno = saved;
+		return NULL;
 	}
-	if (rename(tmp, path) < 0) {
-		saved = errno;
-		goto fail;
+	return tmp;
+}
+
+static void discard(char **tmps, size_t n)
+{
+	int saved = errno;
+	for (size_t i = 0; i < n; i++) {
+		if (tmps[i])
+			unlink(tmps[i]);
+		free(tmps[i]);
 	}
-	free(tmp);
-	return 0;
-fail:
-	unlink(tmp);
-	free(tmp);
 	errno = saved;
-	return -1;
+}
+
+int output_write_all(const struct output_file *files, size_t n, const char **failed)
+{
+	char *tmps[OUTPUT_MAX_FILES] = { NULL };
+	if (n > OUTPUT_MAX_FILES) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(files[i].path, "-") == 0)
+			continue;
+		tmps[i] = stage(&files[i]);
+		if (!tmps[i]) {
+			if (failed)
+				*failed = files[i].path;
+			discard(tmps, n);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (tmps[i] ? rename(tmps[i], files[i].path) < 0
+		            : write_all(STDOUT_FILENO, files[i].data, files[i].len) < 0) {
+			if (failed)
+				*failed = files[i].path;
+			discard(tmps, n);
+			return -1;
+		}
+		free(tmps[i]);
+		tmps[i] = NULL;
+	}
+	return 0;
 }

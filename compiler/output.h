@@ -1,10 +1,10 @@
 /*
- * output.h - writing an output file all at once or not at all.
+ * output.h - writing output files all at once or not at all.
  *
- * The bytes go to a temporary file in the destination's directory, are
- * flushed and synced, and the temporary is renamed over the destination:
- * a failure leaves any existing file untouched and no partial file behind.
- * The path "-" means standard output.
+ * Each file's bytes go to a temporary file in its destination's directory,
+ * are flushed and synced, and only when every temporary is complete are
+ * they renamed over their destinations: a failure leaves existing files
+ * untouched and no partial file behind. The path "-" means standard output.
  */
 #ifndef POLC_OUTPUT_H
 #define POLC_OUTPUT_H
@@ -12,7 +12,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* 0 on success; -1 with errno set. */
-int output_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+struct output_file {
+	const char *path;
+	const void *data;
+	size_t len;
+	mode_t mode;
+};
+
+/* 0 on success; -1 with errno set and *failed (if given) naming the path. */
+int output_write_all(const struct output_file *files, size_t n, const char **failed);
 
 #endif

@@ -7,13 +7,14 @@
  */
 #include "profile.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "uuid.h"
 
-static const struct target *const targets[] = { &target_jamf_connect };
+static const struct target *const targets[] = { &target_jamf_connect, &target_runtime };
 
 const struct target *target_find(const char *name)
 {
@@ -25,7 +26,7 @@ const struct target *target_find(const char *name)
 
 const char *target_names(void)
 {
-	return "jamf-connect";
+	return "jamf-connect, runtime";
 }
 
 static int set_uuid(plist_t dict, const char *name)
@@ -46,10 +47,10 @@ static char *join_identifier(const char *base, const char *suffix)
 	return s;
 }
 
-plist_t profile_payload_new(const struct policy *p, const char *type, const char *id_suffix,
-                            const char *display_name)
+static plist_t payload_new(const struct policy *p, const char *type, const char *domain,
+                           const char *display_name)
 {
-	char *identifier = join_identifier(p->profile.identifier, id_suffix);
+	char *identifier = join_identifier(p->profile.identifier, domain);
 	plist_t d = plist_new_dict();
 	if (!identifier || !d)
 		goto fail;
@@ -68,34 +69,40 @@ fail:
 	return NULL;
 }
 
-/*
- * Managed form: PayloadContent > domain > Forced > [ { mcx_preference_settings
- * > { name: settings } } ], as Jamf Pro writes custom settings.
- * Inline form: PayloadType is the domain and the settings sit in the payload.
- * Takes ownership of settings.
- */
-plist_t profile_preferences_payload(const struct policy *p, const char *domain,
-                                    plist_t settings, const char *settings_name,
+/* Moves every key of `from` into `to` and frees `from`. */
+static void merge_dict(plist_t to, plist_t from)
+{
+	plist_dict_iter it = NULL;
+	plist_dict_new_iter(from, &it);
+	for (;;) {
+		char *key = NULL;
+		plist_t value = NULL;
+		plist_dict_next_item(from, it, &key, &value);
+		if (!key)
+			break;
+		plist_dict_set_item(to, key, plist_copy(value));
+		free(key);
+	}
+	free(it);
+	plist_free(from);
+}
+
+plist_t profile_preferences_payload(const struct policy *p, const char *domain, plist_t prefs,
                                     enum payload_style style, const char *display_name)
 {
-	if (style == PAYLOAD_INLINE) {
-		plist_t d = profile_payload_new(p, domain, domain, display_name);
-		if (!d) {
-			plist_free(settings);
-			return NULL;
-		}
-		plist_dict_set_item(d, settings_name, settings);
-		return d;
-	}
-	plist_t d = profile_payload_new(p, "com.apple.ManagedClient.preferences", domain, display_name);
+	bool managed = style == PAYLOAD_MANAGED;
+	plist_t d = payload_new(p, managed ? "com.apple.ManagedClient.preferences" : domain, domain,
+	                        display_name);
 	if (!d) {
-		plist_free(settings);
+		plist_free(prefs);
 		return NULL;
 	}
-	plist_t mcx = plist_new_dict();
-	plist_dict_set_item(mcx, settings_name, settings);
+	if (!managed) {
+		merge_dict(d, prefs);
+		return d;
+	}
 	plist_t forced_entry = plist_new_dict();
-	plist_dict_set_item(forced_entry, "mcx_preference_settings", mcx);
+	plist_dict_set_item(forced_entry, "mcx_preference_settings", prefs);
 	plist_t forced = plist_new_array();
 	plist_array_append_item(forced, forced_entry);
 	plist_t domain_dict = plist_new_dict();
@@ -133,10 +140,13 @@ int profile_build_xml(const struct policy *p, const struct profile_options *opts
                       size_t *len)
 {
 	plist_t payloads = plist_new_array();
-	if (opts->target->add_payloads(p, opts->style, payloads) < 0) {
+	plist_t runtime = target_runtime_payload(p, opts->bytecode, opts->bytecode_len, opts->style);
+	if (!runtime || opts->target->add_payloads(p, opts->style, payloads) < 0) {
+		plist_free(runtime);
 		plist_free(payloads);
 		return -1;
 	}
+	plist_array_append_item(payloads, runtime);
 	plist_t top = build_envelope(p, payloads);
 	if (!top)
 		return -1;

@@ -5,6 +5,7 @@
 #include "source.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,25 +84,30 @@ static int read_stream(FILE *f, char **out, size_t *outlen)
 	return 0;
 }
 
+int read_file(const char *path, char **data, size_t *len)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	if (!f)
+		return -1;
+	int rc = read_stream(f, data, len);
+	int saved = errno;
+	if (!is_stdin)
+		fclose(f);
+	errno = saved;
+	return rc;
+}
+
 int source_load_file(struct source *src, const char *path)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	char *buf;
 	size_t len;
 
 	memset(src, 0, sizeof(*src));
-	if (!f)
+	if (read_file(path, &buf, &len) < 0)
 		return -1;
-	int rc = read_stream(f, &buf, &len);
+	int rc = source_from_buffer(src, strcmp(path, "-") == 0 ? "<stdin>" : path, buf, len);
 	int saved = errno;
-	if (f != stdin)
-		fclose(f);
-	if (rc < 0) {
-		errno = saved;
-		return -1;
-	}
-	rc = source_from_buffer(src, strcmp(path, "-") == 0 ? "<stdin>" : path, buf, len);
-	saved = errno;
 	free(buf);
 	errno = saved;
 	return rc;

@@ -37,6 +37,8 @@ struct position {
 int source_load_file(struct source *src, const char *path);
 int source_from_buffer(struct source *src, const char *name, const char *data, size_t len);
 void source_free(struct source *src);
+/* Reads a whole file ("-" for standard input) into *data (free with free()). */
+int read_file(const char *path, char **data, size_t *len);
 
 struct position source_position(const struct source *src, uint32_t off);
 /* The line holding off, without its newline. */

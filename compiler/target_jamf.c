@@ -129,8 +129,9 @@ static plist_t jamf_settings(const struct policy *p)
 
 static int jamf_add_payloads(const struct policy *p, enum payload_style style, plist_t payloads)
 {
-	plist_t payload = profile_preferences_payload(p, JAMF_DOMAIN, jamf_settings(p),
-	                                              "TemporaryUserPermissions", style, "Jamf Connect");
+	plist_t prefs = plist_new_dict();
+	plist_dict_set_item(prefs, "TemporaryUserPermissions", jamf_settings(p));
+	plist_t payload = profile_preferences_payload(p, JAMF_DOMAIN, prefs, style, "Jamf Connect");
 	if (!payload)
 		return -1;
 	plist_array_append_item(payloads, payload);

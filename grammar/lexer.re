@@ -12,6 +12,7 @@
 
 #include "lexer.h"
 #include "parser.h"
+#include "text.h"
 
 void lexer_init(struct lexer *lx, const struct source *src, struct arena *arena,
                 struct diag_list *diags)
@@ -27,31 +28,6 @@ static struct span span_of(const struct lexer *lx, const char *start, const char
 	return (struct span){ (uint32_t)(start - lx->src->text), (uint32_t)(end - start) };
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_sequence_length(const unsigned char *p, const unsigned char *end)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF) { n = 2; cp = p[0] & 0x1F; }
-	else if (p[0] >= 0xE0 && p[0] <= 0xEF) { n = 3; cp = p[0] & 0x0F; }
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4) { n = 4; cp = p[0] & 0x07; }
-	else return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 static int lex_error(struct lexer *lx, struct token *tok, enum diag_code code, const char *start,
                      const char *end, const char *what)
 {
@@ -65,7 +41,7 @@ static int unexpected_character(struct lexer *lx, struct token *tok, const char 
 {
 	const unsigned char *p = (const unsigned char *)start;
 	const unsigned char *end = (const unsigned char *)lx->src->text + lx->src->len;
-	size_t n = utf8_sequence_length(p, end);
+	size_t n = ep_utf8_sequence_length(p, end);
 
 	if (p == end || *p == 0)
 		return lex_error(lx, tok, DIAG_E001, start, start + 1, "unexpected NUL byte");
@@ -133,7 +109,7 @@ static int decode_string(struct lexer *lx, struct token *tok, const char *start,
 			p += 2;
 			continue;
 		}
-		size_t n = utf8_sequence_length((const unsigned char *)p, uend);
+		size_t n = ep_utf8_sequence_length((const unsigned char *)p, uend);
 		if (n == 0)
 			return lex_error(lx, tok, DIAG_E004, p, p + 1, "invalid UTF-8 in string");
 		memcpy(o, p, n);
@@ -150,7 +126,7 @@ static int skip_comment(struct lexer *lx, struct token *tok, const char *p)
 {
 	const unsigned char *uend = (const unsigned char *)lx->src->text + lx->src->len;
 	while ((const unsigned char *)p < uend && *p != '\n') {
-		size_t n = *p ? utf8_sequence_length((const unsigned char *)p, uend) : 0;
+		size_t n = *p ? ep_utf8_sequence_length((const unsigned char *)p, uend) : 0;
 		if (n == 0)
 			return *p ? lex_error(lx, tok, DIAG_E004, p, p + 1, "invalid UTF-8 in comment")
 			          : lex_error(lx, tok, DIAG_E001, p, p + 1, "unexpected NUL byte");

@@ -5,6 +5,8 @@
  */
 #include "calendar.h"
 
+#include "ep.h"
+
 static bool is_leap(int32_t y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -48,4 +50,39 @@ unsigned ep_weekday(int32_t days)
 	/* 1970-01-01 was a Thursday (3). */
 	int32_t r = (days + 3) % 7;
 	return (unsigned)(r < 0 ? r + 7 : r);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+int64_t ep_local_day(int64_t t, int32_t utc_offset)
+{
+	return floor_div(t + utc_offset, 86400);
+}
+
+uint32_t ep_local_minute(int64_t t, int32_t utc_offset)
+{
+	int64_t local = t + utc_offset;
+	return (uint32_t)((local - floor_div(local, 86400) * 86400) / 60);
+}
+
+int64_t ep_period_number(enum ep_period period, int64_t local_day)
+{
+	switch (period) {
+	case EP_PERIOD_DAY:
+		return local_day;
+	case EP_PERIOD_WEEK:
+		/* Weeks start on Monday; day 0 (1970-01-01) was a Thursday. */
+		return floor_div(local_day + 3, 7);
+	case EP_PERIOD_MONTH: {
+		struct civil_date d = ep_civil_from_days((int32_t)local_day);
+		return (int64_t)d.year * 12 + (d.month - 1);
+	}
+	case EP_PERIOD_NONE:
+		break;
+	}
+	return 0;
 }

@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	diag_render(&c.diags, sink(), DIAG_FORMAT_JSON, false);
 	if (c.policy) {
 		for (int style = PAYLOAD_MANAGED; style <= PAYLOAD_INLINE; style++) {
-			struct profile_options po = { &target_jamf_connect, (enum payload_style)style };
+			struct profile_options po = { &target_jamf_connect, (enum payload_style)style,
+			                             c.bytecode, c.bytecode_len };
 			char *xml;
 			size_t len;
 			if (profile_build_xml(c.policy, &po, &xml, &len) < 0)

@@ -1,0 +1,15 @@
+/*
+ * cli.h - what the polc subcommands share (compiler/main.c).
+ */
+#ifndef POLC_CLI_H
+#define POLC_CLI_H
+
+#include "ep.h"
+
+#define EXIT_POLICY 1
+#define EXIT_USAGE 2
+
+/* "polc: FILE: message (NAME) at byte N, pc X" on standard error. */
+void print_load_error(const char *path, const struct ep_error *err);
+
+#endif

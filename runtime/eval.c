@@ -1,0 +1,278 @@
+/*
+ * eval.c - evaluates a verified program for one request.
+ *
+ * The dispatch loop trusts what the verifier proved (opcodes, operands,
+ * stack bounds, termination) and so carries no bounds checks of its own;
+ * it refuses any program that ep_load() did not accept. No allocation, no
+ * I/O, no global state; time is linear in the code size. Every fault
+ * yields a deny decision.
+ */
+#include <string.h>
+
+#include "calendar.h"
+#include "internal.h"
+#include "opcodes.h"
+
+/* Request-derived values, computed once per evaluation. */
+struct facts {
+	const struct ep_request *req;
+	uint32_t minute;           /* local minute of day */
+	uint32_t weekday;          /* Monday = 0 */
+	int32_t day;               /* local days since 1970-01-01 */
+};
+
+/* |now| up to ~34,800 years keeps every day number inside int32. */
+#define EP_TIME_LIMIT ((int64_t)1 << 40)
+#define EP_OFFSET_LIMIT (18 * 3600)
+
+static bool time_in_range(int64_t t)
+{
+	return t > -EP_TIME_LIMIT && t < EP_TIME_LIMIT;
+}
+
+static bool request_valid(const struct ep_request *req)
+{
+	if (!req || !req->user || !req->host || (req->ngroups && !req->groups) ||
+	    req->ngroups > EP_MAX_GROUPS || (req->ngrants && !req->grants) ||
+	    req->ngrants > EP_MAX_GRANTS ||
+	    (req->session != EP_SESSION_CONSOLE && req->session != EP_SESSION_REMOTE) ||
+	    req->utc_offset < -EP_OFFSET_LIMIT || req->utc_offset > EP_OFFSET_LIMIT ||
+	    !time_in_range(req->now))
+		return false;
+	for (size_t i = 0; i < req->ngroups; i++)
+		if (!req->groups[i])
+			return false;
+	for (size_t i = 0; i < req->ngrants; i++)
+		if (!time_in_range(req->grants[i]))
+			return false;
+	return true;
+}
+
+/* ---- operand helpers --------------------------------------------------------- */
+
+static const unsigned char *set_items(const struct ep_program *prog, uint32_t set, uint32_t *count)
+{
+	const unsigned char *e = prog->set_index + 12 * set;
+	*count = ep_read_u32(e + 8);
+	return prog->set_items + 4 * ep_read_u32(e + 4);
+}
+
+static bool string_in_set(const struct ep_program *prog, uint32_t set, const char *s)
+{
+	uint32_t lo = 0, hi;
+	const unsigned char *items = set_items(prog, set, &hi);
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(s, ep_string(prog, ep_read_u32(items + 4 * mid)));
+		if (cmp == 0)
+			return true;
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+static bool minute_in_set(const struct ep_program *prog, uint32_t set, uint32_t minute)
+{
+	uint32_t n;
+	const unsigned char *items = set_items(prog, set, &n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t v = ep_read_u32(items + 4 * i), from = v & 0xFFFF, to = v >> 16;
+		if (from < to ? (minute >= from && minute < to) : (minute >= from || minute < to))
+			return true;
+	}
+	return false;
+}
+
+static bool day_in_set(const struct ep_program *prog, uint32_t set, int32_t day)
+{
+	uint32_t n;
+	const unsigned char *items = set_items(prog, set, &n);
+	for (uint32_t i = 0; i < n; i += 2)
+		if (day >= (int32_t)ep_read_u32(items + 4 * i) && day <= (int32_t)ep_read_u32(items + 4 * i + 4))
+			return true;
+	return false;
+}
+
+enum group_test { GROUP_EQ, GROUP_IN, GROUP_MATCH };
+
+static bool any_group(const struct ep_program *prog, const struct ep_request *req,
+                      enum group_test test, uint32_t a)
+{
+	for (size_t i = 0; i < req->ngroups; i++) {
+		const char *g = req->groups[i];
+		bool hit = test == GROUP_EQ ? strcmp(g, ep_string(prog, a)) == 0
+		         : test == GROUP_IN ? string_in_set(prog, a, g)
+		                            : ep_glob_match(ep_string(prog, a), g);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+/* ---- the dispatch loop --------------------------------------------------------- */
+
+/* Runs the code; returns the index of the deciding rule-table entry. */
+static uint32_t run(const struct ep_program *prog, const struct facts *f, ep_trace_fn trace,
+                    void *ctx)
+{
+	const struct ep_request *req = f->req;
+	const unsigned char *code = prog->code;
+	bool stack[EP_STACK_MAX];
+	unsigned sp = 0;
+	uint32_t pc = 0;
+
+	for (;;) {
+		uint8_t op = code[pc];
+		unsigned size = ep_operand_size(ep_opcode_table[op].operand);
+		uint32_t a = size == 4 ? ep_read_u32(code + pc + 1) : size == 1 ? code[pc + 1] : 0;
+		uint32_t at = pc;
+		bool r;
+		pc += 1 + size;
+
+		switch ((enum ep_opcode)op) {
+		case EP_OP_USER_EQ:     r = strcmp(req->user, ep_string(prog, a)) == 0; break;
+		case EP_OP_USER_IN:     r = string_in_set(prog, a, req->user); break;
+		case EP_OP_USER_MATCH:  r = ep_glob_match(ep_string(prog, a), req->user); break;
+		case EP_OP_GROUP_EQ:    r = any_group(prog, req, GROUP_EQ, a); break;
+		case EP_OP_GROUP_IN:    r = any_group(prog, req, GROUP_IN, a); break;
+		case EP_OP_GROUP_MATCH: r = any_group(prog, req, GROUP_MATCH, a); break;
+		case EP_OP_HOST_EQ:     r = strcmp(req->host, ep_string(prog, a)) == 0; break;
+		case EP_OP_HOST_IN:     r = string_in_set(prog, a, req->host); break;
+		case EP_OP_HOST_MATCH:  r = ep_glob_match(ep_string(prog, a), req->host); break;
+		case EP_OP_SESSION_IN:  r = (a >> req->session) & 1; break;
+		case EP_OP_TIME_IN:     r = minute_in_set(prog, a, f->minute); break;
+		case EP_OP_DAY_IN:      r = (a >> f->weekday) & 1; break;
+		case EP_OP_DATE_IN:     r = day_in_set(prog, a, f->day); break;
+		case EP_OP_NOT:         stack[sp - 1] = !stack[sp - 1]; continue;
+		case EP_OP_AND:         sp--; stack[sp - 1] = stack[sp - 1] && stack[sp]; continue;
+		case EP_OP_OR:          sp--; stack[sp - 1] = stack[sp - 1] || stack[sp]; continue;
+		case EP_OP_JUMP_IF_FALSE:
+			if (!stack[--sp])
+				pc += a;
+			continue;
+		case EP_OP_DECIDE:
+			return a;
+		default:
+			return prog->nrules;   /* unreachable for verified code; treated as a fault */
+		}
+		if (trace)
+			trace(ctx, at, r);
+		stack[sp++] = r;
+	}
+}
+
+/* ---- decisions ------------------------------------------------------------------ */
+
+static void deny_fault(struct ep_decision *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->verdict = EP_DENY;
+	out->code = EP_REASON_FAULT;
+	out->rule = EP_RULE_OTHERWISE;
+}
+
+static void fill_settings(const struct ep_program *prog, const unsigned char *r,
+                          struct ep_decision *out)
+{
+	out->duration = ep_read_u32(r + 12);
+	out->max = ep_read_u32(r + 16);
+	out->auth = r[9];
+	out->reason.mode = (enum ep_reason_mode)r[10];
+	out->reason.other_allowed = r[11] & 1;
+	out->timer_shown = (r[11] >> 1) & 1;
+	out->reason.min = ep_read_u32(r + 28);
+	out->reason.max = ep_read_u32(r + 32);
+	uint32_t choices = ep_read_u32(r + 36);
+	if (choices != EP_NONE) {
+		const unsigned char *items = set_items(prog, choices, &out->reason.nchoices);
+		for (uint32_t i = 0; i < out->reason.nchoices; i++)
+			out->reason.choices[i] = ep_string(prog, ep_read_u32(items + 4 * i));
+	}
+	out->limit.period = (enum ep_period)r[24];
+	out->limit.count = ep_read_u32(r + 20);
+}
+
+/* Counts the grants in the request's current calendar period. */
+static uint32_t grants_in_period(const struct ep_request *req, enum ep_period period)
+{
+	int64_t now = ep_period_number(period, ep_local_day(req->now, req->utc_offset));
+	uint32_t used = 0;
+	for (size_t i = 0; i < req->ngrants; i++)
+		used += ep_period_number(period, ep_local_day(req->grants[i], req->utc_offset)) == now;
+	return used;
+}
+
+static void apply_limit(const struct ep_request *req, struct ep_decision *out)
+{
+	if (out->limit.period == EP_PERIOD_NONE)
+		return;
+	out->limit.used = grants_in_period(req, out->limit.period);
+	if (out->limit.used < out->limit.count) {
+		out->limit.left = out->limit.count - out->limit.used;
+		return;
+	}
+	out->verdict = EP_DENY;
+	out->code = EP_REASON_LIMIT_REACHED;
+	out->duration = 0;
+	out->max = 0;
+}
+
+static void decide(const struct ep_program *prog, const struct ep_request *req, uint32_t entry,
+                   struct ep_decision *out)
+{
+	const unsigned char *r = prog->rules + EP_RULE_SIZE * entry;
+	bool is_otherwise = entry == prog->nrules - 1;
+	uint32_t message = ep_read_u32(r + 4);
+
+	memset(out, 0, sizeof(*out));
+	out->rule = is_otherwise ? EP_RULE_OTHERWISE : (int32_t)entry;
+	out->rule_name = is_otherwise ? NULL : ep_string(prog, ep_read_u32(r));
+	out->message = message == EP_NONE ? NULL : ep_string(prog, message);
+	if (r[8] == 1) {
+		out->verdict = EP_DENY;
+		out->code = is_otherwise ? EP_REASON_DEFAULT_DENIED : EP_REASON_RULE_DENIED;
+		return;
+	}
+	out->verdict = EP_ALLOW;
+	out->code = EP_REASON_ALLOWED;
+	fill_settings(prog, r, out);
+	apply_limit(req, out);
+}
+
+int ep_evaluate_traced(const struct ep_program *prog, const struct ep_request *req,
+                       struct ep_decision *out, ep_trace_fn trace, void *ctx)
+{
+	if (!out)
+		return -EP_BAD_REQUEST;
+	if (!prog || prog->verified != EP_VERIFIED_MAGIC) {
+		deny_fault(out);
+		return -EP_NOT_VERIFIED;
+	}
+	if (!request_valid(req)) {
+		deny_fault(out);
+		return -EP_BAD_REQUEST;
+	}
+	int64_t day = ep_local_day(req->now, req->utc_offset);
+	struct facts f = {
+		.req = req,
+		.minute = ep_local_minute(req->now, req->utc_offset),
+		.weekday = ep_weekday((int32_t)day),
+		.day = (int32_t)day,
+	};
+	uint32_t entry = run(prog, &f, trace, ctx);
+	if (entry >= prog->nrules) {
+		deny_fault(out);
+		return -EP_EVAL_FAULT;
+	}
+	decide(prog, req, entry, out);
+	return 0;
+}
+
+int ep_evaluate(const struct ep_program *prog, const struct ep_request *req,
+                struct ep_decision *out)
+{
+	return ep_evaluate_traced(prog, req, out, NULL, NULL);
+}

@@ -1,0 +1,15 @@
+/*
+ * internal.h - what libep's own files share and callers must not use.
+ */
+#ifndef EP_INTERNAL_H
+#define EP_INTERNAL_H
+
+#include "ep.h"
+
+/* Fills *err and returns -status. */
+int ep_fail(struct ep_error *err, enum ep_status status, uint32_t offset);
+/* The one linear pass over the code (runtime/verify.c). */
+int ep_verify_code(struct ep_program *prog, struct ep_error *err);
+bool ep_set_is(const struct ep_program *prog, uint32_t index, enum ep_set_kind kind);
+
+#endif
