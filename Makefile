@@ -53,7 +53,7 @@ SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recove
 endif
 
 ALL_CPPFLAGS = -Icompiler -Iruntime -I$(BUILD)/gen -D_POSIX_C_SOURCE=200809L \
-               -DPOLC_VERSION='"0.1.0"' $(PKG_CFLAGS) $(CPPFLAGS)
+               $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = -std=c11 $(CFLAGS) $(SAN_FLAGS)
 ALL_LDFLAGS  = $(SAN_FLAGS) $(LDFLAGS)
 
@@ -83,10 +83,13 @@ all: $(POLC) $(LIBEP)
 
 # ---- generated lexer and parser -------------------------------------------
 
-$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: grammar/parser.y
+# A pattern rule, so that both outputs come from one run; lemon leaves an
+# unchanged header alone, hence the touch.
+$(BUILD)/gen/%.c $(BUILD)/gen/%.h: grammar/%.y
 	$(call msg,LEMON,$<)
 	@mkdir -p $(BUILD)/gen
 	$(Q)$(LEMON) -q -T$(LEMPAR) -d$(BUILD)/gen $<
+	@touch $(BUILD)/gen/$*.c $(BUILD)/gen/$*.h
 
 $(BUILD)/gen/lexer.c: grammar/lexer.re
 	$(call msg,RE2C,$<)
@@ -95,12 +98,21 @@ $(BUILD)/gen/lexer.c: grammar/lexer.re
 
 # ---- objects ---------------------------------------------------------------
 
-$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/parser.h
+# Rebuild everything when the compiler or its flags change.
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_LINE = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) $(ALL_LDFLAGS)
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(FLAGS_LINE)' | cmp -s - $@ || echo '$(FLAGS_LINE)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP) | $(BUILD)/gen/parser.h
 	$(call msg,CC,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h $(FLAGS_STAMP)
 	$(call msg,CC,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(GEN_WARN) -MMD -MP -c $< -o $@

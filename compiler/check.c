@@ -31,6 +31,7 @@ struct cursor {
 	struct checker *c;
 	const struct ast_stmt *stmt;
 	const struct ast_atom *at;
+	const struct token *last;    /* the token take() returned last */
 };
 
 static const struct token *peek(const struct cursor *cur)
@@ -41,8 +42,10 @@ static const struct token *peek(const struct cursor *cur)
 static const struct token *take(struct cursor *cur)
 {
 	const struct token *t = peek(cur);
-	if (cur->at)
+	if (cur->at) {
 		cur->at = cur->at->next;
+		cur->last = t;
+	}
 	return t;
 }
 
@@ -326,7 +329,7 @@ static void parse_reason(struct cursor *cur, struct settings *s)
 			parsed.reason_min = v;
 		else
 			parsed.reason_max = v;
-		mark_given(&parsed, id, (struct span){ t->span.off, cur->at ? cur->at->tok.span.off - t->span.off : cur->stmt->span.off + cur->stmt->span.len - t->span.off });
+		mark_given(&parsed, id, span_join(t->span, cur->last->span));
 	}
 	if (!expect_end(cur))
 		return;
@@ -459,7 +462,10 @@ static void report_unknown_setting(struct checker *c, const struct ast_stmt *st,
 {
 	struct diag *d = diag_report(c->diags, DIAG_E010, st->name.span, "unknown setting '%s' in %s",
 	                             st->name.v.str, block);
+	static const char *const rule_keywords[] = { "when", "deny" };
 	const char *best = suggest_closest(st->name.v.str, names, n);
+	if (!best && strcmp(block, "a rule") == 0)
+		best = suggest_closest(st->name.v.str, rule_keywords, 2);
 	if (best)
 		diag_help(c->diags, d, "did you mean '%s'?", best);
 }
@@ -487,7 +493,7 @@ static void check_setting(struct checker *c, const struct ast_stmt *st, struct s
 		diag_help(c->diags, d, "first given on line %u", first.line);
 		return;
 	}
-	struct cursor cur = { c, st, st->atoms };
+	struct cursor cur = { c, st, st->atoms, NULL };
 	syn->parse(&cur, s);
 }
 
@@ -566,7 +572,7 @@ static bool check_time_value(struct checker *c, const struct token *t, bool is_e
 		diag_help(c->diags, d, "times run from 00:00 to 23:59 (24:00 may end a range)");
 		return false;
 	}
-	*out = (uint16_t)((h * 60 + m) % 1440);
+	*out = (uint16_t)(h * 60 + m);
 	return true;
 }
 
@@ -593,8 +599,10 @@ static bool check_date_value(struct checker *c, const struct token *t, int32_t *
 	}
 	unsigned y = t->v.date.year, m = t->v.date.month, d = t->v.date.day;
 	if (y < 1970 || !ep_date_is_valid((int32_t)y, m, d)) {
-		diag_report(c->diags, DIAG_E026, t->span, "invalid date '%.*s'", (int)t->span.len,
-		            c->src->text + t->span.off);
+		struct diag *dg = diag_report(c->diags, DIAG_E026, t->span, "invalid date '%.*s'",
+		                              (int)t->span.len, c->src->text + t->span.off);
+		if (y < 1970)
+			diag_help(c->diags, dg, "dates start at 1970-01-01");
 		return false;
 	}
 	*out = ep_days_from_civil((int32_t)y, m, d);
@@ -831,7 +839,7 @@ static const char *check_name(struct checker *c, const struct token *name, struc
 /* A profile field: exactly one string. */
 static const char *take_profile_string(struct checker *c, const struct ast_stmt *st)
 {
-	struct cursor cur = { c, st, st->atoms };
+	struct cursor cur = { c, st, st->atoms, NULL };
 	const struct token *t = take(&cur);
 	if (!t) {
 		report_missing(&cur, "a quoted value", "identifier \"com.example.elevation\"");
@@ -1056,8 +1064,8 @@ static bool cond_equal(const struct cond *a, const struct cond *b)
 	for (size_t i = 0; i < a->nstrings; i++)
 		if (strcmp(a->strings[i], b->strings[i]) != 0)
 			return false;
-	return memcmp(a->times, b->times, a->ntimes * sizeof(*a->times)) == 0 &&
-	       memcmp(a->dates, b->dates, a->ndates * sizeof(*a->dates)) == 0;
+	return (a->ntimes == 0 || memcmp(a->times, b->times, a->ntimes * sizeof(*a->times)) == 0) &&
+	       (a->ndates == 0 || memcmp(a->dates, b->dates, a->ndates * sizeof(*a->dates)) == 0);
 }
 
 /* Open-addressing table of rule indexes, keyed by a caller's hash/equality. */

@@ -11,14 +11,8 @@
 #include "codegen.h"
 #include "parse.h"
 
-int compile_source(struct compilation *c, struct source *src, const struct compile_options *opts)
+static int run_steps(struct compilation *c, const struct compile_options *opts)
 {
-	memset(c, 0, sizeof(*c));
-	c->src = *src;
-	memset(src, 0, sizeof(*src));
-	diag_init(&c->diags, &c->arena, &c->src);
-	c->diags.warnings_are_errors = opts->warnings_are_errors;
-
 	struct ast_file *ast = parse_source(&c->src, &c->arena, &c->diags);
 	if (!ast)
 		return -1;
@@ -33,6 +27,18 @@ int compile_source(struct compilation *c, struct source *src, const struct compi
 		return -1;
 	c->policy = p;
 	return 0;
+}
+
+int compile_source(struct compilation *c, struct source *src, const struct compile_options *opts)
+{
+	memset(c, 0, sizeof(*c));
+	c->src = *src;
+	memset(src, 0, sizeof(*src));
+	diag_init(&c->diags, &c->arena, &c->src);
+	c->diags.warnings_are_errors = opts->warnings_are_errors;
+	int rc = run_steps(c, opts);
+	diag_sort(&c->diags);
+	return rc;
 }
 
 void compilation_free(struct compilation *c)

@@ -85,6 +85,39 @@ void diag_help(struct diag_list *dl, struct diag *d, const char *fmt, ...)
 	va_end(ap);
 }
 
+static struct diag *merge_by_position(struct diag *a, struct diag *b)
+{
+	struct diag head = { 0 }, *tail = &head;
+	while (a && b) {
+		struct diag **take = b->span.off < a->span.off ? &b : &a;
+		tail->next = *take;
+		tail = *take;
+		*take = (*take)->next;
+	}
+	tail->next = a ? a : b;
+	return head.next;
+}
+
+static struct diag *sort_by_position(struct diag *list, unsigned n)
+{
+	if (n < 2)
+		return list;
+	struct diag *mid = list;
+	for (unsigned i = 1; i < n / 2; i++)
+		mid = mid->next;
+	struct diag *second = mid->next;
+	mid->next = NULL;
+	return merge_by_position(sort_by_position(list, n / 2), sort_by_position(second, n - n / 2));
+}
+
+void diag_sort(struct diag_list *dl)
+{
+	dl->head = sort_by_position(dl->head, dl->errors + dl->warnings);
+	dl->tail = dl->head;
+	while (dl->tail && dl->tail->next)
+		dl->tail = dl->tail->next;
+}
+
 /* ---- text ---------------------------------------------------------------- */
 
 struct palette {

@@ -61,6 +61,9 @@ void diag_help(struct diag_list *dl, struct diag *d, const char *fmt, ...) DIAG_
 const char *diag_code_name(enum diag_code code);     /* "E010" */
 const char *diag_code_title(enum diag_code code);
 
+/* Orders diagnostics by position in the source, keeping equal positions in order. */
+void diag_sort(struct diag_list *dl);
+
 enum diag_format { DIAG_FORMAT_TEXT, DIAG_FORMAT_JSON };
 void diag_render(const struct diag_list *dl, FILE *out, enum diag_format fmt, bool colour);
 

@@ -3,7 +3,7 @@
  *
  * Tokens are spans into the source plus, for literals, their decoded value.
  * Token kinds are the parser's own TK_* codes (build/gen/parser.h), as in
- * SQLite. The lexer reports its own errors (E001-E004, E007, E020) and then
+ * SQLite. The lexer reports its own errors (E001-E004, E020) and then
  * returns LEX_ERROR; it never reads past the source's NUL terminator.
  */
 #ifndef POLC_LEXER_H

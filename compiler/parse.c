@@ -18,13 +18,6 @@ void *PolcParseAlloc(void *(*alloc)(size_t), struct parse_state *ps);
 void PolcParse(void *parser, int kind, struct token tok);
 void PolcParseFree(void *parser, void (*dealloc)(void *));
 
-struct span span_join(struct span a, struct span b)
-{
-	uint32_t end = b.off + b.len > a.off + a.len ? b.off + b.len : a.off + a.len;
-	uint32_t start = a.off < b.off ? a.off : b.off;
-	return (struct span){ start, end - start };
-}
-
 void parse_add_block(struct parse_state *ps, enum ast_block_kind kind, struct span kw,
                      struct token name, struct stmt_list body, struct span close)
 {
@@ -167,6 +160,34 @@ static bool starts_statement(int prev_kind)
 	return prev_kind == TK_NL || prev_kind == TK_LBRACE || prev_kind == LEX_EOF;
 }
 
+static const char *const rule_keywords[] = { "when", "deny" };
+
+/* A misspelt `when` or `deny` parses as a setting name until the next token fails. */
+static bool report_misspelt_statement(struct parse_state *ps)
+{
+	const struct token *first = &ps->stmt_first;
+	if (first->kind != TK_WORD)
+		return false;
+	const char *best = suggest_closest(first->v.str, rule_keywords, 2);
+	if (!best)
+		return false;
+	struct diag *d = diag_report(ps->diags, DIAG_E006, first->span, "unknown keyword '%s'",
+	                             first->v.str);
+	diag_help(ps->diags, d, "did you mean '%s'?", best);
+	return true;
+}
+
+static void report_bad_otherwise(struct parse_state *ps, const struct token *tok)
+{
+	static const char *const verdicts[] = { "allow", "deny" };
+	struct diag *d = diag_report(ps->diags, DIAG_E005, tok->span, "'otherwise' must be followed by 'allow' or 'deny'");
+	const char *best = tok->kind == TK_WORD ? suggest_closest(tok->v.str, verdicts, 2) : NULL;
+	if (best)
+		diag_help(ps->diags, d, "did you mean '%s'?", best);
+	else
+		diag_help(ps->diags, d, "write 'otherwise allow' or 'otherwise deny \"message\"'");
+}
+
 void parse_syntax_error(struct parse_state *ps, const struct token *tok)
 {
 	struct diag *d;
@@ -174,6 +195,12 @@ void parse_syntax_error(struct parse_state *ps, const struct token *tok)
 	if (ps->failed)
 		return;
 	ps->failed = true;
+	if (ps->prev_kind == TK_OTHERWISE) {
+		report_bad_otherwise(ps, tok);
+		return;
+	}
+	if (!starts_statement(ps->prev_kind) && report_misspelt_statement(ps))
+		return;
 	if (tok->kind == TK_WORD && starts_statement(ps->prev_kind)) {
 		d = diag_report(ps->diags, DIAG_E006, tok->span, "unknown keyword '%s'", tok->v.str);
 		const char *best = suggest_closest(tok->v.str, statement_keywords,
@@ -193,10 +220,11 @@ void parse_syntax_error(struct parse_state *ps, const struct token *tok)
 		                token_kind_name(tok->kind));
 	if (tok->kind == LEX_EOF)
 		diag_help(ps->diags, d, "is a '}' missing?");
-	else if (tok->kind == TK_NL && ps->prev_kind == TK_STRING)
-		diag_help(ps->diags, d, "a block's statements go between '{' and '}'");
+	else if (tok->kind == TK_NL && (ps->prev_kind == TK_STRING || ps->prev_kind == TK_ELEVATION) &&
+	         ps->stmt_first.kind != TK_WORD)
+		diag_help(ps->diags, d, "a block's '{' goes on the line of its keyword: rule \"name\" {");
 	else if (tok->kind == TK_LBRACE)
-		diag_help(ps->diags, d, "a block starts on the line of its keyword: rule \"name\" {");
+		diag_help(ps->diags, d, "a block's '{' goes on the line of its keyword: rule \"name\" {");
 }
 
 void parse_stack_overflow(struct parse_state *ps)
@@ -204,7 +232,7 @@ void parse_stack_overflow(struct parse_state *ps)
 	if (ps->failed)
 		return;
 	ps->failed = true;
-	diag_report(ps->diags, DIAG_E005, (struct span){ 0, 0 }, "policy nested too deeply");
+	diag_report(ps->diags, DIAG_E005, ps->last_span, "policy nested too deeply");
 }
 
 /* A newline after these tokens continues the statement on the next line. */
@@ -221,6 +249,9 @@ static bool continues_line(int kind)
 
 static void feed(struct parse_state *ps, void *parser, const struct token *tok)
 {
+	if (starts_statement(ps->prev_kind))
+		ps->stmt_first = *tok;
+	ps->last_span = tok->span;
 	PolcParse(parser, tok->kind, *tok);
 	ps->prev_kind = tok->kind;
 }

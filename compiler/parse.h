@@ -20,6 +20,8 @@ struct parse_state {
 	struct ast_block **block_tail;
 	struct ast_otherwise **otherwise_tail;
 	int prev_kind;        /* last token given to the parser */
+	struct token stmt_first;   /* first token of the statement being parsed */
+	struct span last_span;     /* span of the last token given to the parser */
 	bool failed;
 };
 
@@ -32,7 +34,6 @@ struct ast_file *parse_source(const struct source *src, struct arena *arena,
                               struct diag_list *diags);
 
 /* Called from grammar/parser.y. */
-struct span span_join(struct span a, struct span b);
 void parse_add_block(struct parse_state *ps, enum ast_block_kind kind, struct span kw,
                      struct token name, struct stmt_list body, struct span close);
 void parse_add_otherwise(struct parse_state *ps, struct span kw, bool deny, struct token msg,

@@ -78,7 +78,7 @@ enum subject {
 
 enum session_kind { SESSION_CONSOLE = 1u << 0, SESSION_REMOTE = 1u << 1 };
 
-/* Half-open [from, to) in minutes; wraps midnight when from > to. */
+/* Half-open [from, to) in minutes, to up to 1440 (24:00); wraps midnight when from > to. */
 struct time_range { uint16_t from, to; };
 /* Inclusive, from <= to. */
 struct date_range { int32_t from, to; };

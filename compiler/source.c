@@ -120,6 +120,13 @@ void source_free(struct source *src)
 	memset(src, 0, sizeof(*src));
 }
 
+struct span span_join(struct span a, struct span b)
+{
+	uint32_t end = b.off + b.len > a.off + a.len ? b.off + b.len : a.off + a.len;
+	uint32_t start = a.off < b.off ? a.off : b.off;
+	return (struct span){ start, end - start };
+}
+
 static size_t line_index(const struct source *src, uint32_t off)
 {
 	size_t lo = 0, hi = src->nlines;

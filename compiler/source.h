@@ -40,6 +40,9 @@ void source_free(struct source *src);
 /* Reads a whole file ("-" for standard input) into *data (free with free()). */
 int read_file(const char *path, char **data, size_t *len);
 
+/* The smallest span covering both. */
+struct span span_join(struct span a, struct span b);
+
 struct position source_position(const struct source *src, uint32_t off);
 /* The line holding off, without its newline. */
 struct span source_line_span(const struct source *src, uint32_t line);

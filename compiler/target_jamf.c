@@ -34,6 +34,20 @@ static uint32_t duration_minutes(const struct settings *s)
 	return m ? m : 1;
 }
 
+/* "90s", "5m", "2h", "1h30m": how the language writes a duration. */
+static void format_duration(char *buf, size_t size, uint32_t s)
+{
+	uint32_t h = s / 3600, m = s % 3600 / 60, sec = s % 60;
+	int n = 0;
+	buf[0] = '\0';
+	if (h)
+		n += snprintf(buf + n, size - (size_t)n, "%uh", h);
+	if (m && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, "%um", m);
+	if ((sec || s == 0) && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, "%us", sec);
+}
+
 static bool given(const struct settings *s, enum setting_id id)
 {
 	return s->given & (1u << id);
@@ -49,16 +63,18 @@ static void warn(struct diag_list *diags, struct span at, const char *carried, c
 
 static void check_defaults(const struct settings *s, struct diag_list *dl)
 {
-	char carried[96], enforced[96];
+	char carried[96], enforced[96], text[32];
 
 	if (given(s, SETTING_DURATION) && s->duration % 60) {
 		snprintf(carried, sizeof(carried), "UserPromotionDuration %u", duration_minutes(s));
-		snprintf(enforced, sizeof(enforced), "duration %us", s->duration);
+		format_duration(text, sizeof(text), s->duration);
+		snprintf(enforced, sizeof(enforced), "duration %s", text);
 		warn(dl, s->where[SETTING_DURATION], carried, "counts the duration in whole minutes",
 		     enforced);
 	}
 	if (given(s, SETTING_MAX)) {
-		snprintf(enforced, sizeof(enforced), "max %um%s", s->max / 60, s->max % 60 ? " (rounded)" : "");
+		format_duration(text, sizeof(text), s->max);
+		snprintf(enforced, sizeof(enforced), "max %s", text);
 		warn(dl, s->where[SETTING_MAX], "only UserPromotionDuration",
 		     "cannot let users ask for a longer duration", enforced);
 	}
@@ -105,13 +121,16 @@ static plist_t jamf_settings(const struct policy *p)
 	const struct settings *s = &p->defaults;
 	plist_t d = plist_new_dict();
 
+	/*
+	 * Duration and authentication always have a value (polc's defaults are
+	 * 5m and password), so their keys are always written: Jamf Connect must
+	 * never be laxer than the runtime. The other settings' defaults (no
+	 * reason, no limit, no choices, no timer) are what an absent key means.
+	 */
 	plist_dict_set_item(d, "TemporaryUserPromotion", plist_new_bool(1));
-	if (given(s, SETTING_DURATION))
-		plist_dict_set_item(d, "UserPromotionDuration", plist_new_uint(duration_minutes(s)));
-	if (given(s, SETTING_AUTH)) {
-		plist_dict_set_item(d, "VerifyUserPromotion", plist_new_bool(s->auth != 0));
-		plist_dict_set_item(d, "UserPromotionBiometrics", plist_new_bool((s->auth & AUTH_BIOMETRIC) != 0));
-	}
+	plist_dict_set_item(d, "UserPromotionDuration", plist_new_uint(duration_minutes(s)));
+	plist_dict_set_item(d, "VerifyUserPromotion", plist_new_bool(s->auth != 0));
+	plist_dict_set_item(d, "UserPromotionBiometrics", plist_new_bool((s->auth & AUTH_BIOMETRIC) != 0));
 	if (given(s, SETTING_REASON))
 		plist_dict_set_item(d, "UserPromotionReason", plist_new_bool(s->reason == REASON_REQUIRED));
 	if (given(s, SETTING_LIMIT))

@@ -19,6 +19,8 @@ void lexer_init(struct lexer *lx, const struct source *src, struct arena *arena,
 {
 	lx->src = src;
 	lx->cursor = src->text;
+	if (src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0)
+		lx->cursor += 3;   /* a UTF-8 byte order mark, as some editors write */
 	lx->arena = arena;
 	lx->diags = diags;
 }
@@ -49,12 +51,17 @@ static int unexpected_character(struct lexer *lx, struct token *tok, const char 
 		return lex_error(lx, tok, DIAG_E004, start, start + 1, "invalid UTF-8 byte sequence");
 	tok->kind = LEX_ERROR;
 	tok->span = span_of(lx, start, start + n);
-	struct diag *d = diag_report(lx->diags, DIAG_E001, tok->span, "unexpected character '%.*s'",
-	                             (int)n, start);
+	const char *quote = *p == '\'' ? "\"" : "'";
+	struct diag *d = diag_report(lx->diags, DIAG_E001, tok->span, "unexpected character %s%.*s%s",
+	                             quote, (int)n, start, quote);
 	if (*p == ';')
 		diag_help(lx->diags, d, "statements end at the end of the line; no semicolons");
 	else if (*p == '\'')
 		diag_help(lx->diags, d, "strings are written in double quotes");
+	else if (*p == '=' || *p == '!')
+		diag_help(lx->diags, d, "did you mean '%c='?", *p);
+	else if (*p == '<' || *p == '>')
+		diag_help(lx->diags, d, "compare times with a range: time in 09:00..17:00");
 	return LEX_ERROR;
 }
 
@@ -179,6 +186,14 @@ again:
 
 	digit+      { tok->v.number = saturating_decimal(start, YYCURSOR); TOKEN(TK_NUMBER); }
 	duration    { tok->v.seconds = duration_seconds(start, YYCURSOR); TOKEN(TK_DURATION); }
+	digit+ [a-zA-Z_] [a-zA-Z0-9_]* {
+		tok->kind = LEX_ERROR;
+		tok->span = span_of(lx, start, YYCURSOR);
+		struct diag *d = diag_report(lx->diags, DIAG_E001, tok->span, "invalid duration or number '%.*s'",
+		                             (int)(YYCURSOR - start), start);
+		diag_help(lx->diags, d, "durations are written 30s, 5m, 2h, 1d or 1h30m");
+		return LEX_ERROR;
+	}
 	digit{1,2} ":" digit{2} {
 		const char *colon = memchr(start, ':', 3);
 		tok->v.time.hour = (uint8_t)saturating_decimal(start, colon);

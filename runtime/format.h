@@ -36,7 +36,7 @@ enum ep_section {
 
 enum ep_set_kind {
 	EP_SET_STRINGS = 1,   /* string indexes, strictly increasing by bytewise order */
-	EP_SET_TIMES = 2,     /* items: from | to << 16, minutes 0..1439, from != to, sorted */
+	EP_SET_TIMES = 2,     /* items: from | to << 16, from 0..1439, to 0..1440, from != to, sorted */
 	EP_SET_DATES = 3,     /* item pairs: from, to as int32 days since 1970, from <= to, sorted */
 	EP_SET_LIST = 4,      /* string indexes in the author's order, distinct (reason choices) */
 };

@@ -170,14 +170,14 @@ static int check_string_items(const struct ep_program *prog, const unsigned char
 	return 0;
 }
 
-/* Items are from | to << 16, sorted strictly by (from, to). */
+/* Items are from | to << 16, sorted strictly by (from, to); to may be 1440 (24:00). */
 static int check_time_items(const unsigned char *items, uint32_t count)
 {
 	uint32_t prev_key = 0;
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t v = ep_read_u32(items + 4 * i);
 		uint32_t from = v & 0xFFFF, to = v >> 16, key = from << 16 | to;
-		if (from >= 1440 || to >= 1440 || from == to || (i && key <= prev_key))
+		if (from >= 1440 || to > 1440 || from == to || (i && key <= prev_key))
 			return -1;
 		prev_key = key;
 	}
