@@ -64,7 +64,8 @@ LIBEP_SRC    := runtime/calendar.c runtime/text.c runtime/opcodes.c runtime/load
 COMPILER_SRC := compiler/arena.c compiler/source.c compiler/diag.c compiler/json.c \
                 compiler/suggest.c compiler/parse.c compiler/check.c compiler/compile.c \
                 compiler/uuid.c compiler/profile.c compiler/target_jamf.c compiler/output.c \
-                compiler/bytes.c compiler/codegen.c compiler/target_runtime.c compiler/disasm.c
+                compiler/bytes.c compiler/codegen.c compiler/target_runtime.c compiler/disasm.c \
+                compiler/eval_ref.c compiler/cli_eval.c
 GEN_SRC      := $(BUILD)/gen/lexer.c $(BUILD)/gen/parser.c
 
 LIBEP_OBJ    := $(LIBEP_SRC:%.c=$(BUILD)/obj/%.o)
@@ -76,7 +77,9 @@ LIBPOLC      := $(BUILD)/libpolc.a
 POLC         := $(BUILD)/polc
 
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-TOOLS_BIN    := $(BUILD)/tests/plist_dtd_check $(BUILD)/tests/fuzz_replay
+FUZZERS      := frontend runtime
+REPLAYERS    := $(FUZZERS:%=$(BUILD)/tests/replay_%)
+TOOLS_BIN    := $(BUILD)/tests/plist_dtd_check
 
 .PHONY: all demo check check-run deps unit golden fuzz-replay fuzz install uninstall clean
 all: $(POLC) $(LIBEP)
@@ -152,10 +155,11 @@ $(BUILD)/tests/plist_dtd_check: tests/tools/plist_dtd_check.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(XML_CFLAGS) $(ALL_CFLAGS) $(WARN) $< $(ALL_LDFLAGS) $(XML_LIBS) -o $@
 
-$(BUILD)/tests/fuzz_replay: tests/fuzz/replay.c tests/fuzz/fuzz_frontend.c $(LIBPOLC)
+# The fuzz targets' entry points, linked with a plain main() that replays a corpus.
+$(BUILD)/tests/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(LIBPOLC)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) tests/fuzz/replay.c tests/fuzz/fuzz_frontend.c \
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) tests/fuzz/replay.c tests/fuzz/fuzz_$*.c \
 		$(LIBPOLC) $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
 
 check: deps
@@ -170,22 +174,29 @@ unit: $(UNIT_TESTS)
 golden: $(POLC) $(TOOLS_BIN)
 	$(Q)POLC=$(POLC) BUILD=$(BUILD) PYTHON=$(PYTHON) tests/golden/run
 
-fuzz-replay: $(BUILD)/tests/fuzz_replay
-	$(Q)$(BUILD)/tests/fuzz_replay tests/fuzz/corpus/frontend tests/fuzz/regressions/frontend
+fuzz-replay: $(REPLAYERS)
+	$(Q)set -e; for f in $(FUZZERS); do \
+		$(BUILD)/tests/replay_$$f tests/fuzz/corpus/$$f tests/fuzz/regressions/$$f; done
 
 # ---- fuzzing (clang libFuzzer) -------------------------------------------
 
 FUZZ_BUILD := $(BUILD)/fuzz
-fuzz:
-	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SANITIZE=address,undefined \
-		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link' $(FUZZ_BUILD)/libpolc.a
-	$(call msg,LINK,$(FUZZ_BUILD)/fuzz_frontend)
+FUZZ_LIB    = $(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+              SANITIZE=address,undefined CFLAGS='-O1 -g -fsanitize=fuzzer-no-link' $(FUZZ_BUILD)/libpolc.a
+
+fuzz: $(FUZZERS:%=fuzz-%)
+
+# make fuzz-NAME [FUZZ_SECONDS=600]: run one libFuzzer target; new inputs go to
+# $(FUZZ_BUILD)/corpus-NAME, crashes to tests/fuzz/regressions/NAME (commit them).
+fuzz-%:
+	@$(FUZZ_LIB)
+	$(call msg,LINK,$(FUZZ_BUILD)/fuzz_$*)
 	$(Q)$(FUZZ_CC) -O1 -g -fsanitize=fuzzer,address,undefined $(ALL_CPPFLAGS) \
-		tests/fuzz/fuzz_frontend.c $(FUZZ_BUILD)/libpolc.a $(PKG_LIBS) -o $(FUZZ_BUILD)/fuzz_frontend
-	@mkdir -p $(FUZZ_BUILD)/corpus-frontend tests/fuzz/regressions/frontend
-	$(Q)$(FUZZ_BUILD)/fuzz_frontend -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-artifact_prefix=tests/fuzz/regressions/frontend/ \
-		$(FUZZ_BUILD)/corpus-frontend tests/fuzz/corpus/frontend
+		tests/fuzz/fuzz_$*.c $(FUZZ_BUILD)/libpolc.a $(PKG_LIBS) -o $(FUZZ_BUILD)/fuzz_$*
+	@mkdir -p $(FUZZ_BUILD)/corpus-$* tests/fuzz/regressions/$*
+	$(Q)$(FUZZ_BUILD)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+		-artifact_prefix=tests/fuzz/regressions/$*/ \
+		$(FUZZ_BUILD)/corpus-$* tests/fuzz/corpus/$*
 
 # ---- install ----------------------------------------------------------------
 

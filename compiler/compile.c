@@ -23,8 +23,7 @@ static int run_steps(struct compilation *c, const struct compile_options *opts)
 		opts->target->check(p, &c->diags);
 	if (c->diags.errors)
 		return -1;
-	if (codegen_bytecode(p, &c->diags, &c->bytecode, &c->bytecode_len) < 0)
-		return -1;
+	codegen_bytecode(p, &c->bytecode, &c->bytecode_len);
 	c->policy = p;
 	return 0;
 }

@@ -35,7 +35,6 @@
 	DIAG(E031, ERROR,   "missing profile identifier") \
 	DIAG(E032, ERROR,   "invalid profile identifier") \
 	DIAG(E033, ERROR,   "empty range") \
-	DIAG(E034, ERROR,   "condition nested too deeply") \
 	DIAG(W001, WARNING, "rule or otherwise can never be reached") \
 	DIAG(W002, WARNING, "settings in a deny rule never apply") \
 	DIAG(W003, WARNING, "setting the target cannot express")

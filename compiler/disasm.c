@@ -137,23 +137,47 @@ static void print_meaning(FILE *out, const struct ep_program *prog, enum ep_opco
 	}
 }
 
+/* One instruction, decoded from a verified program. */
+struct insn {
+	enum ep_opcode op;
+	const struct ep_opcode_info *info;
+	unsigned size;             /* operand bytes */
+	uint32_t a;                /* operand, 0 when there is none */
+	uint32_t next;             /* offset of the next instruction */
+};
+
+static struct insn decode(const struct ep_program *prog, uint32_t pc)
+{
+	struct insn in;
+	in.op = (enum ep_opcode)prog->code[pc];
+	in.info = &ep_opcode_table[in.op];
+	in.size = ep_operand_size(in.info->operand);
+	in.a = in.size == 4 ? ep_read_u32(prog->code + pc + 1) : in.size ? prog->code[pc + 1] : 0;
+	in.next = pc + 1 + in.size;
+	return in;
+}
+
+void disasm_describe(FILE *out, const struct ep_program *prog, uint32_t pc)
+{
+	if (pc >= prog->code_size)
+		return;
+	struct insn in = decode(prog, pc);
+	print_meaning(out, prog, in.op, in.info->operand, in.a, in.next);
+}
+
 static void print_code(FILE *out, const struct ep_program *prog)
 {
 	fputs("addr  opcode          operand     meaning\n", out);
 	for (uint32_t pc = 0; pc < prog->code_size;) {
-		enum ep_opcode op = (enum ep_opcode)prog->code[pc];
-		const struct ep_opcode_info *info = &ep_opcode_table[op];
-		unsigned size = ep_operand_size(info->operand);
-		uint32_t a = size == 4 ? ep_read_u32(prog->code + pc + 1) : size ? prog->code[pc + 1] : 0;
-		uint32_t next = pc + 1 + size;
-		if (size) {
-			fprintf(out, "%04" PRIx32 "  %-15s %-11" PRIu32 " ", pc, info->name, a);
-			print_meaning(out, prog, op, info->operand, a, next);
+		struct insn in = decode(prog, pc);
+		if (in.size) {
+			fprintf(out, "%04" PRIx32 "  %-15s %-11" PRIu32 " ", pc, in.info->name, in.a);
+			print_meaning(out, prog, in.op, in.info->operand, in.a, in.next);
 		} else {
-			fprintf(out, "%04" PRIx32 "  %s", pc, info->name);
+			fprintf(out, "%04" PRIx32 "  %s", pc, in.info->name);
 		}
 		fputc('\n', out);
-		pc = next;
+		pc = in.next;
 	}
 }
 

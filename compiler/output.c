@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,27 @@ static void discard(char **tmps, size_t n)
 	errno = saved;
 }
 
+/* Devices and pipes (/dev/null, /dev/stdout, a FIFO) are written in place, never replaced. */
+static bool is_special(const char *path)
+{
+	struct stat st;
+	return strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode));
+}
+
+static int write_special(const char *path, const void *data, size_t len)
+{
+	if (strcmp(path, "-") == 0)
+		return write_all(STDOUT_FILENO, data, len);
+	int fd = open(path, O_WRONLY | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	int rc = write_all(fd, data, len);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
 int output_write_all(const struct output_file *files, size_t n, const char **failed)
 {
 	char *tmps[OUTPUT_MAX_FILES] = { NULL };
@@ -80,7 +102,7 @@ int output_write_all(const struct output_file *files, size_t n, const char **fai
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(files[i].path, "-") == 0)
+		if (is_special(files[i].path))
 			continue;
 		tmps[i] = stage(&files[i]);
 		if (!tmps[i]) {
@@ -92,7 +114,7 @@ int output_write_all(const struct output_file *files, size_t n, const char **fai
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (tmps[i] ? rename(tmps[i], files[i].path) < 0
-		            : write_all(STDOUT_FILENO, files[i].data, files[i].len) < 0) {
+		            : write_special(files[i].path, files[i].data, files[i].len) < 0) {
 			if (failed)
 				*failed = files[i].path;
 			discard(tmps, n);

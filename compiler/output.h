@@ -4,7 +4,8 @@
  * Each file's bytes go to a temporary file in its destination's directory,
  * are flushed and synced, and only when every temporary is complete are
  * they renamed over their destinations: a failure leaves existing files
- * untouched and no partial file behind. The path "-" means standard output.
+ * untouched and no partial file behind. The path "-" means standard output;
+ * an existing device or FIFO (/dev/null) is written in place, never replaced.
  */
 #ifndef POLC_OUTPUT_H
 #define POLC_OUTPUT_H

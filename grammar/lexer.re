@@ -60,6 +60,8 @@ static int unexpected_character(struct lexer *lx, struct token *tok, const char 
 		diag_help(lx->diags, d, "strings are written in double quotes");
 	else if (*p == '=' || *p == '!')
 		diag_help(lx->diags, d, "did you mean '%c='?", *p);
+	else if (*p == '&' || *p == '|')
+		diag_help(lx->diags, d, "write '%s'", *p == '&' ? "and" : "or");
 	else if (*p == '<' || *p == '>')
 		diag_help(lx->diags, d, "compare times with a range: time in 09:00..17:00");
 	return LEX_ERROR;
