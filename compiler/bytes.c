@@ -28,6 +28,8 @@ static void reserve(struct bytes *b, size_t n)
 
 void bytes_append(struct bytes *b, const void *data, size_t n)
 {
+	if (n == 0)
+		return;
 	reserve(b, n);
 	memcpy(b->data + b->len, data, n);
 	b->len += n;

@@ -20,7 +20,7 @@ size_t edit_distance(const char *a, const char *b)
 	size_t rows[3][SUGGEST_MAX_LEN + 1];
 
 	if (la > SUGGEST_MAX_LEN || lb > SUGGEST_MAX_LEN)
-		return la > lb ? la : lb;
+		return strcmp(a, b) == 0 ? 0 : la > lb ? la : lb;
 	for (size_t j = 0; j <= lb; j++)
 		rows[0][j] = j;
 	for (size_t i = 1; i <= la; i++) {

@@ -1,6 +1,6 @@
 /*
  * calendar.c - civil date <-> day number conversions (after H. Hinnant's
- * public-domain algorithms), exact for every date in range of int32 days.
+ * public-domain algorithms), exact for every date whose day number fits int32.
  * Must stay free of allocation, I/O and global state: libep uses it.
  */
 #include "calendar.h"
@@ -23,12 +23,12 @@ bool ep_date_is_valid(int32_t year, unsigned month, unsigned day)
 
 int32_t ep_days_from_civil(int32_t year, unsigned month, unsigned day)
 {
-	int32_t y = year - (month <= 2);
-	int32_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t y = (int64_t)year - (month <= 2);
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
 	uint32_t yoe = (uint32_t)(y - era * 400);
 	uint32_t doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
 	uint32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int32_t)doe - 719468;
+	return (int32_t)(era * 146097 + (int64_t)doe - 719468);
 }
 
 struct civil_date ep_civil_from_days(int32_t days)
