@@ -81,7 +81,7 @@ FUZZERS      := frontend runtime
 REPLAYERS    := $(FUZZERS:%=$(BUILD)/tests/replay_%)
 TOOLS_BIN    := $(BUILD)/tests/plist_dtd_check
 
-.PHONY: all demo check check-run deps unit golden fuzz-replay fuzz install uninstall clean
+.PHONY: all demo check check-run deps unit golden eval-golden fuzz-replay fuzz install uninstall clean
 all: $(POLC) $(LIBEP)
 
 # ---- generated lexer and parser -------------------------------------------
@@ -139,8 +139,9 @@ deps:
 
 demo: deps
 	@$(MAKE) --no-print-directory $(POLC)
-	$(Q)$(POLC) examples/jamf-seed.ep -o $(BUILD)/jamf-seed.mobileconfig
+	$(Q)$(POLC) examples/jamf-seed.ep -o $(BUILD)/jamf-seed.mobileconfig --bytecode $(BUILD)/jamf-seed.epb
 	@echo "polc: wrote $(BUILD)/jamf-seed.mobileconfig (upload it to Jamf Pro as a configuration profile)"
+	@echo "polc: wrote $(BUILD)/jamf-seed.epb (the compiled policy; inspect it with: $(POLC) disasm $(BUILD)/jamf-seed.epb)"
 
 # ---- tests ------------------------------------------------------------------
 
@@ -165,7 +166,7 @@ $(BUILD)/tests/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(LIBPOLC)
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: unit golden fuzz-replay
+check-run: unit golden eval-golden fuzz-replay
 	@echo "polc: all tests passed"
 
 unit: $(UNIT_TESTS)
@@ -173,6 +174,9 @@ unit: $(UNIT_TESTS)
 
 golden: $(POLC) $(TOOLS_BIN)
 	$(Q)POLC=$(POLC) BUILD=$(BUILD) PYTHON=$(PYTHON) tests/golden/run
+
+eval-golden: $(POLC)
+	$(Q)POLC=$(POLC) BUILD=$(BUILD) tests/eval/run
 
 fuzz-replay: $(REPLAYERS)
 	$(Q)set -e; for f in $(FUZZERS); do \

@@ -12,4 +12,7 @@
 /* "polc: FILE: message (NAME) at byte N, pc X" on standard error. */
 void print_load_error(const char *path, const struct ep_error *err);
 
+/* polc eval POLICY --user U ... (compiler/cli_eval.c); argv[0] is "eval". */
+int eval_command(int argc, char **argv);
+
 #endif

@@ -5,7 +5,8 @@
  * It is the oracle the bytecode evaluator (libep) is tested against and
  * what `polc eval` runs on .ep files, so it must give exactly the
  * struct ep_decision that ep_evaluate() gives for the compiled policy.
- * Decision strings point into the policy (its compilation's arena).
+ * Decision strings point into the policy (its compilation's arena). It
+ * never reads bytecode, allocates or does I/O.
  */
 #ifndef POLC_EVAL_REF_H
 #define POLC_EVAL_REF_H

@@ -42,6 +42,7 @@ static void usage(FILE *out)
 	        "usage: polc POLICY.ep [-o OUT.mobileconfig] [options]\n"
 	        "       polc check POLICY.ep [options]\n"
 	        "       polc disasm FILE.epb\n"
+	        "       polc eval POLICY.ep|FILE.epb --user USER [options] (see polc eval --help)\n"
 	        "\n"
 	        "  -o FILE                  write the profile to FILE ('-' for standard output;\n"
 	        "                           default: POLICY.mobileconfig)\n"
@@ -227,6 +228,8 @@ int main(int argc, char **argv)
 	struct cli cli = { 0 };
 	if (argc > 1 && strcmp(argv[1], "disasm") == 0)
 		return disasm_command(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "eval") == 0)
+		return eval_command(argc - 1, argv + 1);
 	int rc = parse_args(&cli, argc, argv);
 	if (rc >= 0)
 		return rc;

@@ -170,6 +170,14 @@ struct ep_decision {
  */
 typedef void (*ep_trace_fn)(void *ctx, uint32_t pc, bool result);
 
+/*
+ * True when a request is well formed: user and host set, no NULL group,
+ * counts within EP_MAX_GROUPS and EP_MAX_GRANTS, a known session, |utc_offset|
+ * <= 18h, and now and every grant less than 2^40 s (~34,800 years) from 1970.
+ * ep_evaluate() denies (EP_REASON_FAULT, -EP_BAD_REQUEST) any other request.
+ */
+bool ep_request_valid(const struct ep_request *req);
+
 /* Evaluates; always fills *out (a deny on any fault) and returns 0 or -status. */
 int ep_evaluate(const struct ep_program *prog, const struct ep_request *req,
                 struct ep_decision *out);

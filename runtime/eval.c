@@ -30,7 +30,7 @@ static bool time_in_range(int64_t t)
 	return t > -EP_TIME_LIMIT && t < EP_TIME_LIMIT;
 }
 
-static bool request_valid(const struct ep_request *req)
+bool ep_request_valid(const struct ep_request *req)
 {
 	if (!req || !req->user || !req->host || (req->ngroups && !req->groups) ||
 	    req->ngroups > EP_MAX_GROUPS || (req->ngrants && !req->grants) ||
@@ -251,7 +251,7 @@ int ep_evaluate_traced(const struct ep_program *prog, const struct ep_request *r
 		deny_fault(out);
 		return -EP_NOT_VERIFIED;
 	}
-	if (!request_valid(req)) {
+	if (!ep_request_valid(req)) {
 		deny_fault(out);
 		return -EP_BAD_REQUEST;
 	}
