@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "compile.h"
 #include "disasm.h"
+#include "emit_c.h"
 #include "output.h"
 #include "profile.h"
 
@@ -30,6 +31,7 @@ struct cli {
 	const char *input;
 	const char *output;
 	const char *bytecode;
+	const char *native_c;
 	const struct target *target;
 	enum payload_style style;
 	enum diag_format diag_format;
@@ -47,6 +49,7 @@ static void usage(FILE *out)
 	        "  -o FILE                  write the profile to FILE ('-' for standard output;\n"
 	        "                           default: POLICY.mobileconfig)\n"
 	        "  --bytecode FILE.epb      also write the compiled policy for the runtime\n"
+	        "  --emit-c FILE.c          also write the policy as C (the benchmarks' baseline)\n"
 	        "  --target NAME            vendor settings to emit: %s\n"
 	        "                           (default jamf-connect)\n"
 	        "  --payload-style STYLE    managed (default, as Jamf Pro writes) or inline\n"
@@ -81,9 +84,10 @@ static char *default_output_path(const char *input)
 /* Returns -1 on success, else the exit code to use. */
 static int parse_args(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_TARGET = 256, OPT_STYLE, OPT_DIAGNOSTICS, OPT_BYTECODE };
+	enum { OPT_TARGET = 256, OPT_STYLE, OPT_DIAGNOSTICS, OPT_BYTECODE, OPT_EMIT_C };
 	static const struct option longopts[] = {
 		{ "bytecode", required_argument, NULL, OPT_BYTECODE },
+		{ "emit-c", required_argument, NULL, OPT_EMIT_C },
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "payload-style", required_argument, NULL, OPT_STYLE },
 		{ "diagnostics", required_argument, NULL, OPT_DIAGNOSTICS },
@@ -111,6 +115,9 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 			break;
 		case OPT_BYTECODE:
 			cli->bytecode = optarg;
+			break;
+		case OPT_EMIT_C:
+			cli->native_c = optarg;
 			break;
 		case OPT_TARGET:
 			cli->target = target_find(optarg);
@@ -147,8 +154,8 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error("%s", optind >= argc ? "no policy file given" : "more than one policy file given");
 	cli->input = argv[optind];
-	if (cli->check_only && (cli->output || cli->bytecode))
-		return usage_error("%s", "'polc check' writes nothing; -o and --bytecode are not allowed");
+	if (cli->check_only && (cli->output || cli->bytecode || cli->native_c))
+		return usage_error("%s", "'polc check' writes nothing; -o, --bytecode and --emit-c are not allowed");
 	return -1;
 }
 
@@ -170,10 +177,11 @@ static bool use_colour(void)
 static int write_outputs(const struct cli *cli, const struct compilation *c)
 {
 	struct profile_options opts = { cli->target, cli->style, c->bytecode, c->bytecode_len };
-	struct output_file files[2];
+	struct output_file files[3];
 	size_t n = 0;
 	char *xml, *path = NULL;
-	size_t len;
+	unsigned char *native = NULL;
+	size_t len, native_len = 0;
 	const char *dest = cli->output;
 
 	if (!dest)
@@ -187,6 +195,10 @@ static int write_outputs(const struct cli *cli, const struct compilation *c)
 	}
 	if (cli->bytecode)
 		files[n++] = (struct output_file){ cli->bytecode, c->bytecode, c->bytecode_len, 0644 };
+	if (cli->native_c) {
+		emit_c_source(c->policy, &native, &native_len);
+		files[n++] = (struct output_file){ cli->native_c, native, native_len, 0644 };
+	}
 	files[n++] = (struct output_file){ dest, xml, len, 0644 };
 	int rc = 0;
 	const char *failed = dest;
@@ -195,6 +207,7 @@ static int write_outputs(const struct cli *cli, const struct compilation *c)
 		rc = EXIT_USAGE;
 	}
 	free(xml);
+	free(native);
 	free(path);
 	return rc;
 }
