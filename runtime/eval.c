@@ -63,7 +63,7 @@ static bool string_in_set(const struct ep_program *prog, uint32_t set, const cha
 	const unsigned char *items = set_items(prog, set, &hi);
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		int cmp = strcmp(s, ep_string(prog, ep_read_u32(items + 4 * mid)));
+		int cmp = strcmp(s, ep_verified_string(prog, ep_read_u32(items + 4 * mid)));
 		if (cmp == 0)
 			return true;
 		if (cmp < 0)
@@ -103,9 +103,9 @@ static bool any_group(const struct ep_program *prog, const struct ep_request *re
 {
 	for (size_t i = 0; i < req->ngroups; i++) {
 		const char *g = req->groups[i];
-		bool hit = test == GROUP_EQ ? strcmp(g, ep_string(prog, a)) == 0
+		bool hit = test == GROUP_EQ ? strcmp(g, ep_verified_string(prog, a)) == 0
 		         : test == GROUP_IN ? string_in_set(prog, a, g)
-		                            : ep_glob_match(ep_string(prog, a), g);
+		                            : ep_glob_match(ep_verified_string(prog, a), g);
 		if (hit)
 			return true;
 	}
@@ -113,6 +113,14 @@ static bool any_group(const struct ep_program *prog, const struct ep_request *re
 }
 
 /* ---- the dispatch loop --------------------------------------------------------- */
+
+/* Operand bytes per opcode, from the one opcode table. */
+static const unsigned char operand_bytes[EP_OP_COUNT] = {
+#define EP_OPCODE_OPERAND_BYTES(name, operand, pops, pushes, doc) \
+	[EP_OP_##name] = EP_OPERAND_BYTES(EP_OPERAND_##operand),
+	EP_OPCODES(EP_OPCODE_OPERAND_BYTES)
+#undef EP_OPCODE_OPERAND_BYTES
+};
 
 /* Runs the code; returns the index of the deciding rule-table entry. */
 static uint32_t run(const struct ep_program *prog, const struct facts *f, ep_trace_fn trace,
@@ -126,22 +134,22 @@ static uint32_t run(const struct ep_program *prog, const struct facts *f, ep_tra
 
 	for (;;) {
 		uint8_t op = code[pc];
-		unsigned size = ep_operand_size(ep_opcode_table[op].operand);
+		unsigned size = operand_bytes[op];
 		uint32_t a = size == 4 ? ep_read_u32(code + pc + 1) : size == 1 ? code[pc + 1] : 0;
 		uint32_t at = pc;
 		bool r;
 		pc += 1 + size;
 
 		switch ((enum ep_opcode)op) {
-		case EP_OP_USER_EQ:     r = strcmp(req->user, ep_string(prog, a)) == 0; break;
+		case EP_OP_USER_EQ:     r = strcmp(req->user, ep_verified_string(prog, a)) == 0; break;
 		case EP_OP_USER_IN:     r = string_in_set(prog, a, req->user); break;
-		case EP_OP_USER_MATCH:  r = ep_glob_match(ep_string(prog, a), req->user); break;
+		case EP_OP_USER_MATCH:  r = ep_glob_match(ep_verified_string(prog, a), req->user); break;
 		case EP_OP_GROUP_EQ:    r = any_group(prog, req, GROUP_EQ, a); break;
 		case EP_OP_GROUP_IN:    r = any_group(prog, req, GROUP_IN, a); break;
 		case EP_OP_GROUP_MATCH: r = any_group(prog, req, GROUP_MATCH, a); break;
-		case EP_OP_HOST_EQ:     r = strcmp(req->host, ep_string(prog, a)) == 0; break;
+		case EP_OP_HOST_EQ:     r = strcmp(req->host, ep_verified_string(prog, a)) == 0; break;
 		case EP_OP_HOST_IN:     r = string_in_set(prog, a, req->host); break;
-		case EP_OP_HOST_MATCH:  r = ep_glob_match(ep_string(prog, a), req->host); break;
+		case EP_OP_HOST_MATCH:  r = ep_glob_match(ep_verified_string(prog, a), req->host); break;
 		case EP_OP_SESSION_IN:  r = (a >> req->session) & 1; break;
 		case EP_OP_TIME_IN:     r = minute_in_set(prog, a, f->minute); break;
 		case EP_OP_DAY_IN:      r = (a >> f->weekday) & 1; break;
@@ -189,27 +197,47 @@ static void fill_settings(const struct ep_program *prog, const unsigned char *r,
 	if (choices != EP_NONE) {
 		const unsigned char *items = set_items(prog, choices, &out->reason.nchoices);
 		for (uint32_t i = 0; i < out->reason.nchoices; i++)
-			out->reason.choices[i] = ep_string(prog, ep_read_u32(items + 4 * i));
+			out->reason.choices[i] = ep_verified_string(prog, ep_read_u32(items + 4 * i));
 	}
 	out->limit.period = (enum ep_period)r[24];
 	out->limit.count = ep_read_u32(r + 20);
 }
 
-/* Counts the grants in the request's current calendar period. */
-static uint32_t grants_in_period(const struct ep_request *req, enum ep_period period)
+/* The local days [*first, *end) of the calendar period holding `day`. */
+static void period_bounds(enum ep_period period, int64_t day, int64_t *first, int64_t *end)
 {
-	int64_t now = ep_period_number(period, ep_local_day(req->now, req->utc_offset));
+	if (period == EP_PERIOD_DAY) {
+		*first = day;
+		*end = day + 1;
+	} else if (period == EP_PERIOD_WEEK) {
+		*first = day - ep_weekday((int32_t)day);
+		*end = *first + 7;
+	} else {
+		struct civil_date d = ep_civil_from_days((int32_t)day);
+		*first = ep_days_from_civil(d.year, d.month, 1);
+		*end = d.month == 12 ? ep_days_from_civil(d.year + 1, 1, 1)
+		                     : ep_days_from_civil(d.year, d.month + 1u, 1);
+	}
+}
+
+/* Counts the grants in the request's current calendar period. */
+static uint32_t grants_in_period(const struct ep_request *req, int64_t today, enum ep_period period)
+{
+	int64_t first, end;
 	uint32_t used = 0;
-	for (size_t i = 0; i < req->ngrants; i++)
-		used += ep_period_number(period, ep_local_day(req->grants[i], req->utc_offset)) == now;
+	period_bounds(period, today, &first, &end);
+	for (size_t i = 0; i < req->ngrants; i++) {
+		int64_t day = ep_local_day(req->grants[i], req->utc_offset);
+		used += day >= first && day < end;
+	}
 	return used;
 }
 
-static void apply_limit(const struct ep_request *req, struct ep_decision *out)
+static void apply_limit(const struct facts *f, struct ep_decision *out)
 {
 	if (out->limit.period == EP_PERIOD_NONE)
 		return;
-	out->limit.used = grants_in_period(req, out->limit.period);
+	out->limit.used = grants_in_period(f->req, f->day, out->limit.period);
 	if (out->limit.used < out->limit.count) {
 		out->limit.left = out->limit.count - out->limit.used;
 		return;
@@ -220,7 +248,7 @@ static void apply_limit(const struct ep_request *req, struct ep_decision *out)
 	out->max = 0;
 }
 
-static void decide(const struct ep_program *prog, const struct ep_request *req, uint32_t entry,
+static void decide(const struct ep_program *prog, const struct facts *f, uint32_t entry,
                    struct ep_decision *out)
 {
 	const unsigned char *r = prog->rules + EP_RULE_SIZE * entry;
@@ -229,8 +257,8 @@ static void decide(const struct ep_program *prog, const struct ep_request *req, 
 
 	memset(out, 0, sizeof(*out));
 	out->rule = is_otherwise ? EP_RULE_OTHERWISE : (int32_t)entry;
-	out->rule_name = is_otherwise ? NULL : ep_string(prog, ep_read_u32(r));
-	out->message = message == EP_NONE ? NULL : ep_string(prog, message);
+	out->rule_name = is_otherwise ? NULL : ep_verified_string(prog, ep_read_u32(r));
+	out->message = message == EP_NONE ? NULL : ep_verified_string(prog, message);
 	if (r[8] == 1) {
 		out->verdict = EP_DENY;
 		out->code = is_otherwise ? EP_REASON_DEFAULT_DENIED : EP_REASON_RULE_DENIED;
@@ -239,7 +267,7 @@ static void decide(const struct ep_program *prog, const struct ep_request *req, 
 	out->verdict = EP_ALLOW;
 	out->code = EP_REASON_ALLOWED;
 	fill_settings(prog, r, out);
-	apply_limit(req, out);
+	apply_limit(f, out);
 }
 
 int ep_evaluate_traced(const struct ep_program *prog, const struct ep_request *req,
@@ -258,7 +286,7 @@ int ep_evaluate_traced(const struct ep_program *prog, const struct ep_request *r
 	int64_t day = ep_local_day(req->now, req->utc_offset);
 	struct facts f = {
 		.req = req,
-		.minute = ep_local_minute(req->now, req->utc_offset),
+		.minute = (uint32_t)((req->now + req->utc_offset - day * 86400) / 60),
 		.weekday = ep_weekday((int32_t)day),
 		.day = (int32_t)day,
 	};
@@ -267,7 +295,7 @@ int ep_evaluate_traced(const struct ep_program *prog, const struct ep_request *r
 		deny_fault(out);
 		return -EP_EVAL_FAULT;
 	}
-	decide(prog, req, entry, out);
+	decide(prog, &f, entry, out);
 	return 0;
 }
 

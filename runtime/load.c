@@ -142,9 +142,7 @@ static int load_strings(struct ep_program *prog, struct ep_error *err)
 
 const char *ep_string(const struct ep_program *prog, uint32_t index)
 {
-	if (index >= prog->nstrings)
-		return NULL;
-	return (const char *)prog->string_blob + ep_read_u32(prog->string_index + 8 * index);
+	return index < prog->nstrings ? ep_verified_string(prog, index) : NULL;
 }
 
 /* ---- sets ---------------------------------------------------------------- */

@@ -74,10 +74,13 @@ struct ep_opcode_info {
 /* Indexed by enum ep_opcode (runtime/opcodes.c). */
 extern const struct ep_opcode_info ep_opcode_table[EP_OP_COUNT];
 
-/* Bytes an operand occupies after the opcode byte. */
+/* Bytes an operand occupies after the opcode byte (a constant expression). */
+#define EP_OPERAND_BYTES(o) \
+	((o) == EP_OPERAND_NONE ? 0 : ((o) == EP_OPERAND_SESSIONS || (o) == EP_OPERAND_DAYS) ? 1 : 4)
+
 static inline unsigned ep_operand_size(enum ep_operand o)
 {
-	return o == EP_OPERAND_NONE ? 0 : (o == EP_OPERAND_SESSIONS || o == EP_OPERAND_DAYS) ? 1 : 4;
+	return EP_OPERAND_BYTES(o);
 }
 
 #endif
