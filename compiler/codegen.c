@@ -16,6 +16,10 @@
 #include "bytes.h"
 #include "format.h"
 #include "opcodes.h"
+#include "rule_index.h"
+
+/* Below this many rules a linear scan is as fast as an index. */
+#define CODEGEN_INDEX_MIN_RULES 8
 
 struct string_slot {
 	const char *s;
@@ -188,29 +192,137 @@ static void emit_cond(struct codegen *g, const struct cond *k)
 }
 
 /*
- * Emits every rule's test. Evaluating the deeper operand first bounds the
- * stack by log2(tests) + 1, at most 28 for the largest source polc reads,
- * well under EP_STACK_MAX; a deeper condition would be a compiler bug.
+ * One rule's test and decision. Evaluating the deeper operand first bounds
+ * the stack by log2(tests) + 1, at most 28 for the largest source polc
+ * reads, well under EP_STACK_MAX; a deeper condition is a compiler bug.
+ */
+static void emit_rule_test(struct codegen *g, size_t i)
+{
+	const struct rule *r = &g->p->rules[i];
+	if (codegen_cond_depth(r->when) > EP_STACK_MAX)
+		abort();
+	emit_cond(g, r->when);
+	size_t jump_at = g->code.len;
+	emit(g, EP_OP_JUMP_IF_FALSE, 0);
+	emit(g, EP_OP_DECIDE, (uint32_t)i);
+	bytes_patch_u32(&g->code, jump_at + 1, (uint32_t)(g->code.len - (jump_at + 5)));
+}
+
+static int compare_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Prefix keys: the distinct key lengths, increasing, so lookups try each once. */
+static void write_key_lengths(struct bytes *words, const char *const *keys, size_t nkeys)
+{
+	uint32_t *lengths = malloc(nkeys * sizeof(*lengths));
+	size_t n = 0;
+	if (!lengths)
+		abort();
+	for (size_t i = 0; i < nkeys; i++)
+		lengths[i] = (uint32_t)strlen(keys[i]);
+	qsort(lengths, nkeys, sizeof(*lengths), compare_u32);
+	for (size_t i = 0; i < nkeys; i++)
+		if (n == 0 || lengths[n - 1] != lengths[i])
+			lengths[n++] = lengths[i];
+	bytes_u32(words, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		bytes_u32(words, lengths[i]);
+	free(lengths);
+}
+
+/* The descriptor's keys and block lists for one subject (runtime/index.h). */
+static void write_index_subject(struct codegen *g, const struct index_plan *plan,
+                                enum ep_index_subject s, struct bytes *words)
+{
+	const struct index_entry *e = plan->entries[s];
+	size_t n = plan->n[s], nkeys = 0;
+	if (n == 0) {
+		bytes_u32(words, EP_NONE);
+		return;
+	}
+	const char **keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(e[i - 1].name, e[i].name) != 0)
+			keys[nkeys++] = e[i].name;
+	bytes_u32(words, string_set(g, EP_SET_STRINGS, keys, nkeys));
+	bytes_u32(words, 0);
+	for (size_t i = 1; i <= n; i++)
+		if (i == n || strcmp(e[i - 1].name, e[i].name) != 0)
+			bytes_u32(words, (uint32_t)i);
+	for (size_t i = 0; i < n; i++)
+		bytes_u32(words, e[i].block);
+	if (ep_index_is_prefix(s))
+		write_key_lengths(words, keys, nkeys);
+	free(keys);
+}
+
+/* Appends an INDEX set (runtime/index.h) and returns its number. */
+static uint32_t index_set(struct codegen *g, struct index_plan *plan, const uint32_t *blocks,
+                          size_t nblocks, uint32_t end)
+{
+	struct bytes words = { 0 };
+	bytes_u32(&words, (uint32_t)nblocks);
+	bytes_u32(&words, end);
+	for (size_t i = 0; i < nblocks; i++)
+		bytes_u32(&words, blocks[i]);
+	bytes_u32(&words, (uint32_t)plan->nalways);
+	for (size_t i = 0; i < plan->nalways; i++)
+		bytes_u32(&words, plan->always[i]);
+	index_plan_finish(plan);
+	for (int s = 0; s < EP_INDEX_SUBJECTS; s++)
+		write_index_subject(g, plan, (enum ep_index_subject)s, &words);
+	uint32_t set = begin_set(g, EP_SET_INDEX, (uint32_t)(words.len / 4));
+	bytes_append(&g->set_items, words.data, words.len);
+	bytes_free(&words);
+	return set;
+}
+
+/* Rules 0..n-1 as an index segment: one block per rule, ending in NEXT. */
+static void emit_index_segment(struct codegen *g, size_t n)
+{
+	struct index_plan plan = { 0 };
+	uint32_t *blocks = malloc(n * sizeof(*blocks));
+	if (!blocks)
+		abort();
+	size_t index_at = g->code.len;
+	emit(g, EP_OP_INDEX, 0);
+	for (size_t i = 0; i < n; i++) {
+		blocks[i] = (uint32_t)g->code.len;
+		index_plan_add(&plan, g->p->rules[i].when, (uint32_t)i);
+		emit_rule_test(g, i);
+		emit(g, EP_OP_NEXT, 0);
+	}
+	uint32_t set = index_set(g, &plan, blocks, n, (uint32_t)g->code.len);
+	bytes_patch_u32(&g->code, index_at + 1, set);
+	index_plan_free(&plan);
+	free(blocks);
+}
+
+/*
+ * The rules in order, then the decision for requests no rule matched.
+ * Nothing after a rule that matches every request could ever run. Policies
+ * with many rules get an index segment, so a request tests only the rules
+ * that could match its user, groups and host.
  */
 static void emit_rules(struct codegen *g)
 {
 	const struct policy *p = g->p;
+	size_t n = 0;
 
-	for (size_t i = 0; i < p->nrules; i++) {
-		const struct rule *r = &p->rules[i];
-		if (!r->when) {
-			emit(g, EP_OP_DECIDE, (uint32_t)i);
-			return;   /* nothing after a rule that matches everything can run */
-		}
-		if (codegen_cond_depth(r->when) > EP_STACK_MAX)
-			abort();
-		emit_cond(g, r->when);
-		size_t jump_at = g->code.len;
-		emit(g, EP_OP_JUMP_IF_FALSE, 0);
-		emit(g, EP_OP_DECIDE, (uint32_t)i);
-		bytes_patch_u32(&g->code, jump_at + 1, (uint32_t)(g->code.len - (jump_at + 5)));
+	while (n < p->nrules && p->rules[n].when)
+		n++;
+	if (n >= CODEGEN_INDEX_MIN_RULES) {
+		emit_index_segment(g, n);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			emit_rule_test(g, i);
 	}
-	emit(g, EP_OP_DECIDE, (uint32_t)p->nrules);
+	emit(g, EP_OP_DECIDE, (uint32_t)n);   /* the catch-all rule, or otherwise */
 }
 
 /* ---- the rule table ------------------------------------------------------------ */

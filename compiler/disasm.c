@@ -10,6 +10,7 @@
 #include <inttypes.h>
 
 #include "calendar.h"
+#include "index.h"
 #include "opcodes.h"
 
 static const char *const day_abbrev[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
@@ -104,6 +105,21 @@ static void print_rule_name(FILE *out, const struct ep_program *prog, uint32_t r
 }
 
 /* The comment column: what the operand means. */
+/* INDEX: the segment's extent and how many keys of each kind it has. */
+static void print_index(FILE *out, const struct ep_program *prog, uint32_t set)
+{
+	static const char *const subjects[EP_INDEX_SUBJECTS] = {
+		"users", "groups", "hosts", "sessions", "user prefixes", "group prefixes", "host prefixes",
+	};
+	struct ep_index ix;
+	ep_index_read(prog, set, false, &ix);
+	fprintf(out, "%" PRIu32 " blocks up to %04" PRIx32 "; always %" PRIu32, ix.nblocks, ix.end,
+	        ix.always.n);
+	for (int s = 0; s < EP_INDEX_SUBJECTS; s++)
+		if (ix.subject[s].nkeys)
+			fprintf(out, ", %" PRIu32 " %s", ix.subject[s].nkeys, subjects[s]);
+}
+
 static void print_meaning(FILE *out, const struct ep_program *prog, enum ep_opcode op,
                           enum ep_operand kind, uint32_t a, uint32_t next)
 {
@@ -133,6 +149,9 @@ static void print_meaning(FILE *out, const struct ep_program *prog, enum ep_opco
 		return;
 	case EP_OPERAND_RULE:
 		print_rule_name(out, prog, a);
+		return;
+	case EP_OPERAND_INDEX:
+		print_index(out, prog, a);
 		return;
 	}
 }

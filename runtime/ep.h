@@ -57,6 +57,12 @@
 	X(STACK_NOT_EMPTY, "DECIDE with values left on the stack") \
 	X(UNREACHABLE,     "unreachable instruction") \
 	X(NO_RETURN,       "code can run off its end without DECIDE") \
+	X(BAD_INDEX,       "index segment's blocks do not match the code") \
+	X(INDEX_NESTED,    "INDEX inside an index segment") \
+	X(INDEX_FALLTHROUGH, "an index block runs into the next block") \
+	X(INDEX_JUMP_ACROSS, "a jump crosses an index block boundary") \
+	X(INDEX_BOUNDARY_MID, "an index block starts inside an instruction") \
+	X(NEXT_OUTSIDE_INDEX, "NEXT outside an index segment") \
 	X(NOT_VERIFIED,    "program was not loaded and verified") \
 	X(BAD_REQUEST,     "malformed request") \
 	X(EVAL_FAULT,      "fault during evaluation")

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "index.h"
 #include "internal.h"
 #include "opcodes.h"
 
@@ -57,7 +58,33 @@ static const unsigned char *set_items(const struct ep_program *prog, uint32_t se
 	return prog->set_items + 4 * ep_read_u32(e + 4);
 }
 
-static bool string_in_set(const struct ep_program *prog, uint32_t set, const char *s)
+/* Orders the first len bytes of s (all non-NUL) against a whole key. */
+static int compare_prefix(const char *s, size_t len, const char *key)
+{
+	int c = strncmp(s, key, len);
+	return c ? c : key[len] ? -1 : 0;
+}
+
+/* Position in a sorted string set of the first len bytes of s, or -1. */
+static int64_t find_prefix(const struct ep_program *prog, uint32_t set, const char *s, size_t len)
+{
+	uint32_t lo = 0, hi;
+	const unsigned char *items = set_items(prog, set, &hi);
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int cmp = compare_prefix(s, len, ep_verified_string(prog, ep_read_u32(items + 4 * mid)));
+		if (cmp == 0)
+			return mid;
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* Position of s in a sorted string set, or -1. */
+static int64_t find_string(const struct ep_program *prog, uint32_t set, const char *s)
 {
 	uint32_t lo = 0, hi;
 	const unsigned char *items = set_items(prog, set, &hi);
@@ -65,13 +92,18 @@ static bool string_in_set(const struct ep_program *prog, uint32_t set, const cha
 		uint32_t mid = lo + (hi - lo) / 2;
 		int cmp = strcmp(s, ep_verified_string(prog, ep_read_u32(items + 4 * mid)));
 		if (cmp == 0)
-			return true;
+			return mid;
 		if (cmp < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
-	return false;
+	return -1;
+}
+
+static bool string_in_set(const struct ep_program *prog, uint32_t set, const char *s)
+{
+	return find_string(prog, set, s) >= 0;
 }
 
 static bool minute_in_set(const struct ep_program *prog, uint32_t set, uint32_t minute)
@@ -112,6 +144,101 @@ static bool any_group(const struct ep_program *prog, const struct ep_request *re
 	return false;
 }
 
+/* ---- index segments ------------------------------------------------------------ */
+
+/* Candidate lists of one request; more than this and every block is a candidate. */
+#define SEGMENT_MAX_LISTS 64
+
+/* The candidate lists of one request in the segment being run. */
+struct segment {
+	struct ep_index ix;
+	struct cursor {
+		const unsigned char *entries;
+		uint32_t n, at;
+	} lists[SEGMENT_MAX_LISTS];
+	unsigned nlists;
+	bool every_block;          /* too many lists: visit every block, in order */
+	uint32_t next_block;       /* every_block: the next block to visit */
+};
+
+static void add_list(struct segment *seg, struct ep_block_list l)
+{
+	if (l.n == 0)
+		return;
+	if (seg->nlists == SEGMENT_MAX_LISTS)
+		seg->every_block = true;
+	else
+		seg->lists[seg->nlists++] = (struct cursor){ l.entries, l.n, 0 };
+}
+
+/* Adds the candidate list of a name, and those of its prefixes that are keys. */
+static void add_key(const struct ep_program *prog, struct segment *seg, enum ep_index_subject s,
+                    const char *name)
+{
+	uint32_t keys = seg->ix.subject[s].keys;
+	if (keys == EP_NONE)
+		return;
+	if (!ep_index_is_prefix(s)) {
+		int64_t k = find_string(prog, keys, name);
+		if (k >= 0)
+			add_list(seg, ep_index_list(&seg->ix, s, (uint32_t)k));
+		return;
+	}
+	for (uint32_t i = 0; i < seg->ix.subject[s].nlengths; i++) {
+		uint32_t len = ep_read_u32(seg->ix.subject[s].lengths + 4 * i);
+		if (strnlen(name, len) < len)
+			break;
+		int64_t k = find_prefix(prog, keys, name, len);
+		if (k >= 0)
+			add_list(seg, ep_index_list(&seg->ix, s, (uint32_t)k));
+	}
+}
+
+static void add_name_keys(const struct ep_program *prog, struct segment *seg,
+                          enum ep_index_subject exact, enum ep_index_subject prefix, const char *name)
+{
+	add_key(prog, seg, exact, name);
+	add_key(prog, seg, prefix, name);
+}
+
+static void enter_segment(const struct ep_program *prog, const struct ep_request *req,
+                          uint32_t set, struct segment *seg)
+{
+	ep_index_read(prog, set, false, &seg->ix);
+	seg->nlists = 0;
+	seg->every_block = false;
+	seg->next_block = 0;
+	add_list(seg, seg->ix.always);
+	add_name_keys(prog, seg, EP_INDEX_USER, EP_INDEX_USER_PREFIX, req->user);
+	add_name_keys(prog, seg, EP_INDEX_HOST, EP_INDEX_HOST_PREFIX, req->host);
+	add_key(prog, seg, EP_INDEX_SESSION, req->session == EP_SESSION_REMOTE ? "remote" : "console");
+	for (size_t i = 0; i < req->ngroups; i++)
+		add_name_keys(prog, seg, EP_INDEX_GROUP, EP_INDEX_GROUP_PREFIX, req->groups[i]);
+}
+
+/* The code offset of the lowest candidate block not yet visited, or the end. */
+static uint32_t next_candidate(struct segment *seg)
+{
+	if (seg->every_block) {
+		uint32_t b = seg->next_block++;
+		return b < seg->ix.nblocks ? ep_read_u32(seg->ix.blocks + 4 * b) : seg->ix.end;
+	}
+	uint32_t best = UINT32_MAX;
+	for (unsigned i = 0; i < seg->nlists; i++) {
+		struct cursor *c = &seg->lists[i];
+		if (c->at < c->n && ep_read_u32(c->entries + 4 * c->at) < best)
+			best = ep_read_u32(c->entries + 4 * c->at);
+	}
+	if (best == UINT32_MAX)
+		return seg->ix.end;
+	for (unsigned i = 0; i < seg->nlists; i++) {
+		struct cursor *c = &seg->lists[i];
+		if (c->at < c->n && ep_read_u32(c->entries + 4 * c->at) == best)
+			c->at++;
+	}
+	return ep_read_u32(seg->ix.blocks + 4 * best);
+}
+
 /* ---- the dispatch loop --------------------------------------------------------- */
 
 /* Operand bytes per opcode, from the one opcode table. */
@@ -131,6 +258,7 @@ static uint32_t run(const struct ep_program *prog, const struct facts *f, ep_tra
 	bool stack[EP_STACK_MAX];
 	unsigned sp = 0;
 	uint32_t pc = 0;
+	struct segment seg;
 
 	for (;;) {
 		uint8_t op = code[pc];
@@ -163,6 +291,13 @@ static uint32_t run(const struct ep_program *prog, const struct facts *f, ep_tra
 			continue;
 		case EP_OP_DECIDE:
 			return a;
+		case EP_OP_INDEX:
+			enter_segment(prog, req, a, &seg);
+			pc = next_candidate(&seg);
+			continue;
+		case EP_OP_NEXT:
+			pc = next_candidate(&seg);
+			continue;
 		default:
 			return prog->nrules;   /* unreachable for verified code; treated as a fault */
 		}

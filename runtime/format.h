@@ -39,6 +39,7 @@ enum ep_set_kind {
 	EP_SET_TIMES = 2,     /* items: from | to << 16, from 0..1439, to 0..1440, from != to, sorted */
 	EP_SET_DATES = 3,     /* item pairs: from, to as int32 days since 1970, from <= to, sorted */
 	EP_SET_LIST = 4,      /* string indexes in the author's order, distinct (reason choices) */
+	EP_SET_INDEX = 5,     /* a rule index for the INDEX instruction (runtime/index.h) */
 };
 
 /*

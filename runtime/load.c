@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ep.h"
+#include "index.h"
 #include "internal.h"
 #include "text.h"
 
@@ -231,6 +232,11 @@ static int load_sets(struct ep_program *prog, struct ep_error *err)
 				break;
 			case EP_SET_TIMES: bad = check_time_items(items, (uint32_t)count); break;
 			case EP_SET_DATES: bad = check_date_items(items, (uint32_t)count); break;
+			case EP_SET_INDEX: {
+				struct ep_index ix;
+				bad = ep_index_read(prog, i, true, &ix) < 0;
+				break;
+			}
 			default: bad = 1;
 			}
 		}

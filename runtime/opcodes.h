@@ -42,7 +42,9 @@
 	OP(AND,            NONE,     2, 1, "y := pop; x := pop; push x && y") \
 	OP(OR,             NONE,     2, 1, "y := pop; x := pop; push x || y") \
 	OP(JUMP_IF_FALSE,  JUMP,     1, 0, "x := pop; if !x: pc := next + a (a >= 0)") \
-	OP(DECIDE,         RULE,     0, 0, "return the decision of rule R[a] (stack empty)")
+	OP(DECIDE,         RULE,     0, 0, "return the decision of rule R[a] (stack empty)") \
+	OP(INDEX,          INDEX,    0, 0, "enter the indexed segment SET[a]: go to its first candidate block") \
+	OP(NEXT,           NONE,     0, 0, "go to the segment's next candidate block, or past its end")
 
 enum ep_opcode {
 #define EP_OPCODE_ENUM(name, operand, pops, pushes, doc) EP_OP_##name,
@@ -62,6 +64,7 @@ enum ep_operand {
 	EP_OPERAND_DATESET,   /* u32 index of a date-range set */
 	EP_OPERAND_JUMP,      /* i32 byte offset from the next instruction, never negative */
 	EP_OPERAND_RULE,      /* u32 index into the rule table */
+	EP_OPERAND_INDEX,     /* u32 index of an INDEX set describing a segment */
 };
 
 struct ep_opcode_info {

@@ -6,13 +6,15 @@
  * code, every index in range and of the right kind, masks without undefined
  * bits, jumps forward only and onto an instruction boundary, the stack
  * depth within [0, EP_STACK_MAX] and equal on every path into an
- * instruction, nothing unreachable, and every path ending in DECIDE with an
- * empty stack. Forward-only jumps make one pass enough and bound
+ * instruction, nothing unreachable, every path ending in DECIDE with an
+ * empty stack, and index segments (runtime/index.h) whose blocks are entered
+ * only through INDEX and NEXT. Forward-only jumps make one pass enough and bound
  * evaluation time by the code size. Uses a fixed-size table of pending jump
  * targets: no allocation.
  */
 #include <string.h>
 
+#include "index.h"
 #include "internal.h"
 #include "opcodes.h"
 
@@ -29,6 +31,9 @@ struct verifier {
 	uint32_t pc;
 	uint32_t depth;
 	bool reachable;
+	bool in_segment;           /* between an INDEX and its segment's end */
+	struct ep_index ix;
+	uint32_t next_block;       /* the block whose start comes next; nblocks = the end */
 };
 
 static int fail_at_pc(struct verifier *v, enum ep_status status)
@@ -58,9 +63,38 @@ static int add_pending(struct verifier *v, uint32_t target, uint32_t depth)
 	return 0;
 }
 
+/*
+ * Index blocks are entered only by INDEX and NEXT, with an empty stack: at
+ * each block start (and the segment end) nothing may fall through and no
+ * jump may still be pending.
+ */
+static int enter_index_block(struct verifier *v)
+{
+	if (!v->in_segment)
+		return 0;
+	uint32_t n = v->next_block;
+	uint32_t boundary = n < v->ix.nblocks ? ep_read_u32(v->ix.blocks + 4 * n) : v->ix.end;
+	if (v->pc < boundary)
+		return 0;
+	if (v->pc > boundary)
+		return fail_at_pc(v, EP_INDEX_BOUNDARY_MID);
+	if (v->reachable)
+		return fail_at_pc(v, EP_INDEX_FALLTHROUGH);
+	if (v->npending)
+		return fail_at_pc(v, EP_INDEX_JUMP_ACROSS);
+	v->reachable = true;
+	v->depth = 0;
+	v->next_block++;
+	v->in_segment = n < v->ix.nblocks;
+	return 0;
+}
+
 /* Joins the jumps that land here with the fall-through path. */
 static int join_paths(struct verifier *v)
 {
+	int rc = enter_index_block(v);
+	if (rc < 0)
+		return rc;
 	if (v->npending && v->pending[0].target < v->pc) {
 		v->pc = v->pending[0].target;
 		return fail_at_pc(v, EP_JUMP_MID_INSN);
@@ -100,6 +134,8 @@ static int check_operand(struct verifier *v, enum ep_operand kind, const unsigne
 		return ep_set_is(prog, a, EP_SET_DATES) ? 0 : fail_at_pc(v, EP_BAD_SET_INDEX);
 	case EP_OPERAND_RULE:
 		return a >= prog->nrules ? fail_at_pc(v, EP_BAD_RULE_INDEX) : 0;
+	case EP_OPERAND_INDEX:
+		return ep_set_is(prog, a, EP_SET_INDEX) ? 0 : fail_at_pc(v, EP_BAD_SET_INDEX);
 	case EP_OPERAND_JUMP: {
 		int32_t off = (int32_t)a;
 		if (off < 0)
@@ -111,6 +147,31 @@ static int check_operand(struct verifier *v, enum ep_operand kind, const unsigne
 	}
 	}
 	return fail_at_pc(v, EP_BAD_OPCODE);
+}
+
+/* INDEX: a segment starts here, its blocks laid out in order after it. */
+static int begin_segment(struct verifier *v, uint32_t set, uint32_t next_pc)
+{
+	if (v->in_segment)
+		return fail_at_pc(v, EP_INDEX_NESTED);
+	if (v->depth != 0)
+		return fail_at_pc(v, EP_STACK_NOT_EMPTY);
+	if (v->npending)
+		return fail_at_pc(v, EP_INDEX_JUMP_ACROSS);
+	ep_index_read(v->prog, set, false, &v->ix);
+	uint32_t prev = 0;
+	for (uint32_t b = 0; b < v->ix.nblocks; b++) {
+		uint32_t at = ep_read_u32(v->ix.blocks + 4 * b);
+		if (b ? at <= prev : at != next_pc)
+			return fail_at_pc(v, EP_BAD_INDEX);
+		prev = at;
+	}
+	if (v->ix.end <= prev || v->ix.end >= v->prog->code_size)
+		return fail_at_pc(v, EP_BAD_INDEX);
+	v->in_segment = true;
+	v->next_block = 0;
+	v->reachable = false;
+	return 0;
 }
 
 static int apply_stack_effect(struct verifier *v, const struct ep_opcode_info *info)
@@ -146,6 +207,13 @@ static int verify_instruction(struct verifier *v, uint32_t *next_pc)
 	if (op == EP_OP_DECIDE) {
 		if (v->depth != 0)
 			return fail_at_pc(v, EP_STACK_NOT_EMPTY);
+		v->reachable = false;
+	}
+	if (op == EP_OP_INDEX)
+		return begin_segment(v, ep_read_u32(prog->code + v->pc + 1), *next_pc);
+	if (op == EP_OP_NEXT) {
+		if (!v->in_segment)
+			return fail_at_pc(v, EP_NEXT_OUTSIDE_INDEX);
 		v->reachable = false;
 	}
 	return 0;

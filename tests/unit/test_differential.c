@@ -648,7 +648,11 @@ static void count_ref_test(void *ctx, const struct cond *test, bool result)
 	(*(unsigned long *)ctx)++;
 }
 
-/* Both evaluators decide req; decisions, return codes and the number of tests run must agree. */
+/*
+ * Both evaluators decide req; decisions and return codes must agree. The
+ * VM may test fewer conditions (its rule index skips rules that cannot
+ * match), never more.
+ */
 static void check_one(const struct compilation *c, const struct ep_program *prog,
                       const struct ep_request *req, const char *policy_text, struct tally *t)
 {
@@ -658,7 +662,7 @@ static void check_one(const struct compilation *c, const struct ep_program *prog
 	memset(&ref, 0x5A, sizeof(ref));
 	int vm_rc = ep_evaluate_traced(prog, req, &vm, count_vm_test, &vm_tests);
 	int ref_rc = eval_reference(c->policy, req, &ref, count_ref_test, &ref_tests);
-	if (vm_rc != ref_rc || !same_decision(&vm, &ref) || vm_tests != ref_tests) {
+	if (vm_rc != ref_rc || !same_decision(&vm, &ref) || vm_tests > ref_tests) {
 		print_error("MISMATCH (vm rc %d, reference rc %d, tests traced %lu and %lu) for policy:\n%s\n",
 		            vm_rc, ref_rc, vm_tests, ref_tests, policy_text);
 		print_request(req);
