@@ -81,7 +81,7 @@ FUZZERS      := frontend runtime
 REPLAYERS    := $(FUZZERS:%=$(BUILD)/tests/replay_%)
 TOOLS_BIN    := $(BUILD)/tests/plist_dtd_check
 
-.PHONY: all demo check check-run deps unit golden eval-golden fuzz-replay fuzz install uninstall clean
+.PHONY: all demo check check-run deps unit golden eval-golden check-symbols fuzz-replay fuzz install uninstall clean
 all: $(POLC) $(LIBEP)
 
 # ---- generated lexer and parser -------------------------------------------
@@ -166,8 +166,12 @@ $(BUILD)/tests/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(LIBPOLC)
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: unit golden eval-golden fuzz-replay
+check-run: unit golden eval-golden check-symbols fuzz-replay
 	@echo "polc: all tests passed"
+
+# libep must not allocate or do I/O: no object may even reference those functions.
+check-symbols: $(LIBEP)
+	$(Q)tests/tools/check-libep-symbols $(LIBEP)
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "  TEST    $$t"; $$t; done

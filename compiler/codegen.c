@@ -21,14 +21,15 @@
 /* Below this many rules a linear scan is as fast as an index. */
 #define CODEGEN_INDEX_MIN_RULES 8
 
+/* Interned strings are found through their copy in the string blob. */
 struct string_slot {
-	const char *s;
-	uint32_t index;
+	uint32_t blob_offset;
+	uint32_t index;        /* string number + 1; 0 = empty slot */
 };
 
 struct codegen {
 	const struct policy *p;
-	struct string_slot *slots;   /* open addressing; s == NULL: empty */
+	struct string_slot *slots;   /* open addressing */
 	size_t slot_mask, nstrings;
 	struct bytes str_index, str_blob;
 	uint32_t nsets, nitems;
@@ -47,6 +48,11 @@ static uint64_t string_hash(const char *s)
 	return h;
 }
 
+static const char *slot_string(const struct codegen *g, const struct string_slot *slot)
+{
+	return (const char *)g->str_blob.data + slot->blob_offset;
+}
+
 static void grow_string_table(struct codegen *g)
 {
 	size_t cap = g->slots ? (g->slot_mask + 1) * 2 : 1024;
@@ -54,10 +60,10 @@ static void grow_string_table(struct codegen *g)
 	if (!slots)
 		abort();
 	for (size_t i = 0; g->slots && i <= g->slot_mask; i++) {
-		if (!g->slots[i].s)
+		if (!g->slots[i].index)
 			continue;
-		size_t j = string_hash(g->slots[i].s) & (cap - 1);
-		while (slots[j].s)
+		size_t j = string_hash(slot_string(g, &g->slots[i])) & (cap - 1);
+		while (slots[j].index)
 			j = (j + 1) & (cap - 1);
 		slots[j] = g->slots[i];
 	}
@@ -71,14 +77,15 @@ static uint32_t intern(struct codegen *g, const char *s)
 	if (!g->slots || (g->nstrings + 1) * 2 > g->slot_mask + 1)
 		grow_string_table(g);
 	size_t i = string_hash(s) & g->slot_mask;
-	for (; g->slots[i].s; i = (i + 1) & g->slot_mask)
-		if (strcmp(g->slots[i].s, s) == 0)
-			return g->slots[i].index;
+	for (; g->slots[i].index; i = (i + 1) & g->slot_mask)
+		if (strcmp(slot_string(g, &g->slots[i]), s) == 0)
+			return g->slots[i].index - 1;
 	size_t len = strlen(s);
-	bytes_u32(&g->str_index, (uint32_t)g->str_blob.len);
+	uint32_t offset = (uint32_t)g->str_blob.len;
+	bytes_u32(&g->str_index, offset);
 	bytes_u32(&g->str_index, (uint32_t)len);
 	bytes_append(&g->str_blob, s, len + 1);
-	g->slots[i] = (struct string_slot){ s, (uint32_t)g->nstrings };
+	g->slots[i] = (struct string_slot){ offset, (uint32_t)g->nstrings + 1 };
 	return (uint32_t)g->nstrings++;
 }
 

@@ -12,13 +12,15 @@ static bool is_leap(int32_t y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-bool ep_date_is_valid(int32_t year, unsigned month, unsigned day)
+unsigned ep_days_in_month(int32_t year, unsigned month)
 {
 	static const uint8_t days_in[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (month < 1 || month > 12 || day < 1)
-		return false;
-	unsigned limit = days_in[month - 1] + (month == 2 && is_leap(year));
-	return day <= limit;
+	return days_in[month - 1] + (month == 2 && is_leap(year));
+}
+
+bool ep_date_is_valid(int32_t year, unsigned month, unsigned day)
+{
+	return month >= 1 && month <= 12 && day >= 1 && day <= ep_days_in_month(year, month);
 }
 
 int32_t ep_days_from_civil(int32_t year, unsigned month, unsigned day)

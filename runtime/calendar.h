@@ -18,6 +18,7 @@ struct civil_date {
 };
 
 bool ep_date_is_valid(int32_t year, unsigned month, unsigned day);
+unsigned ep_days_in_month(int32_t year, unsigned month);   /* month 1..12 */
 /* Valid dates only. */
 int32_t ep_days_from_civil(int32_t year, unsigned month, unsigned day);
 struct civil_date ep_civil_from_days(int32_t days);

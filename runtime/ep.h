@@ -156,18 +156,20 @@ struct ep_decision {
 	uint32_t duration;             /* seconds granted; 0 on deny */
 	uint32_t max;                  /* the longest a user may ask for; 0 on deny */
 	unsigned auth;                 /* enum ep_auth bits; 0 = no authentication */
-	struct {
-		enum ep_reason_mode mode;
-		uint32_t min, max;         /* max 0 = no maximum */
-		const char *choices[EP_MAX_CHOICES];
-		uint32_t nchoices;
-		bool other_allowed;
-	} reason;
 	bool timer_shown;
 	struct {
 		enum ep_period period;     /* EP_PERIOD_NONE: no limit */
 		uint32_t count, used, left;
 	} limit;
+	struct {
+		enum ep_reason_mode mode;
+		uint32_t min, max;         /* max 0 = no maximum */
+		bool other_allowed;
+		uint32_t nchoices;
+		/* Only choices[0 .. nchoices) are set; the rest are unspecified. Last,
+		 * so that evaluation clears only the part of the decision before it. */
+		const char *choices[EP_MAX_CHOICES];
+	} reason;
 };
 
 /*

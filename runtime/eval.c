@@ -7,6 +7,7 @@
  * I/O, no global state; time is linear in the code size. Every fault
  * yields a deny decision.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "calendar.h"
@@ -349,9 +350,8 @@ static void period_bounds(enum ep_period period, int64_t day, int64_t *first, in
 		*end = *first + 7;
 	} else {
 		struct civil_date d = ep_civil_from_days((int32_t)day);
-		*first = ep_days_from_civil(d.year, d.month, 1);
-		*end = d.month == 12 ? ep_days_from_civil(d.year + 1, 1, 1)
-		                     : ep_days_from_civil(d.year, d.month + 1u, 1);
+		*first = day - (d.day - 1);
+		*end = *first + ep_days_in_month(d.year, d.month);
 	}
 }
 
@@ -390,7 +390,7 @@ static void decide(const struct ep_program *prog, const struct facts *f, uint32_
 	bool is_otherwise = entry == prog->nrules - 1;
 	uint32_t message = ep_read_u32(r + 4);
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, offsetof(struct ep_decision, reason.choices));
 	out->rule = is_otherwise ? EP_RULE_OTHERWISE : (int32_t)entry;
 	out->rule_name = is_otherwise ? NULL : ep_verified_string(prog, ep_read_u32(r));
 	out->message = message == EP_NONE ? NULL : ep_verified_string(prog, message);

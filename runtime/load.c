@@ -63,9 +63,12 @@ static int load_header(struct ep_program *prog, struct ep_error *err)
 {
 	const unsigned char *b = prog->bytes;
 
-	if (prog->size < 8 || memcmp(b, EP_MAGIC, 4) != 0)
-		return ep_fail(err, prog->size < 4 ? EP_TRUNCATED : EP_BAD_MAGIC, 0);
-	if (memcmp(b + 4, EP_CANARY, 4) != 0)
+	if (prog->size < 4)
+		return ep_fail(err, EP_TRUNCATED, prog->size);
+	if (memcmp(b, EP_MAGIC, 4) != 0)
+		return ep_fail(err, EP_BAD_MAGIC, 0);
+	/* As much of the canary as there is must be intact; then check the length. */
+	if (memcmp(b + 4, EP_CANARY, prog->size < 8 ? prog->size - 4 : 4) != 0)
 		return ep_fail(err, EP_BAD_CANARY, 4);
 	if (prog->size < EP_HEADER_SIZE)
 		return ep_fail(err, EP_TRUNCATED, prog->size);
