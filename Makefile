@@ -86,6 +86,8 @@ all: $(POLC) $(LIBEP)
 
 # ---- generated lexer and parser -------------------------------------------
 
+.SECONDARY: $(BUILD)/gen/parser.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.c
+
 # A pattern rule, so that both outputs come from one run; lemon leaves an
 # unchanged header alone, hence the touch.
 $(BUILD)/gen/%.c $(BUILD)/gen/%.h: grammar/%.y

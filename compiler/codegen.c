@@ -5,8 +5,9 @@
  * postfix boolean code followed by a forward JUMP_IF_FALSE to the next rule
  * and a DECIDE, and writes the rule table with every rule's effective
  * settings. Emits exactly what libep's verifier accepts, and nothing after
- * a rule that matches every request (that code could never run). The
- * signature section is left empty for compiler/sign to fill.
+ * a rule that matches every request (that code could never run). Large
+ * policies get a rule index (compiler/rule_index.c). The signature section
+ * is left empty: the output is unsigned.
  */
 #include "codegen.h"
 

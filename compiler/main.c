@@ -168,6 +168,23 @@ void print_load_error(const char *path, const struct ep_error *err)
 	fputc('\n', stderr);
 }
 
+/* Diagnostics go out in one buffered burst: stderr is unbuffered, and a
+ * policy with thousands of warnings would otherwise cost a write per byte. */
+static void render_diagnostics(const struct diag_list *dl, enum diag_format fmt, bool colour)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (!mem) {
+		diag_render(dl, stderr, fmt, colour);
+		return;
+	}
+	diag_render(dl, mem, fmt, colour);
+	if (fclose(mem) == 0)
+		fwrite(text, 1, len, stderr);
+	free(text);
+}
+
 static bool use_colour(void)
 {
 	const char *no = getenv("NO_COLOR");
@@ -215,6 +232,10 @@ static int write_outputs(const struct cli *cli, const struct compilation *c)
 /* polc disasm FILE.epb: verify, then print the program. */
 static int disasm_command(int argc, char **argv)
 {
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		puts("usage: polc disasm FILE.epb\n\nVerifies FILE.epb and prints its code and rule table.");
+		return 0;
+	}
 	if (argc != 2)
 		return usage_error("%s", "usage: polc disasm FILE.epb");
 	char *data;
@@ -230,7 +251,9 @@ static int disasm_command(int argc, char **argv)
 		print_load_error(argv[1], &err);
 		rc = EXIT_POLICY;
 	} else {
-		disasm_print(stdout, &prog, NULL);
+		disasm_print(stdout, &prog, prog.section[EP_SECTION_SIGNATURE].size
+		                                ? "has a signature section that polc does not check"
+		                                : NULL);
 	}
 	free(data);
 	return rc;
@@ -255,7 +278,7 @@ int main(int argc, char **argv)
 	struct compilation c;
 	struct compile_options opts = { cli.target, cli.werror };
 	int failed = compile_source(&c, &src, &opts) < 0;
-	diag_render(&c.diags, stderr, cli.diag_format, cli.diag_format == DIAG_FORMAT_TEXT && use_colour());
+	render_diagnostics(&c.diags, cli.diag_format, cli.diag_format == DIAG_FORMAT_TEXT && use_colour());
 	if (failed)
 		rc = EXIT_POLICY;
 	else if (cli.check_only)

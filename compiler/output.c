@@ -34,6 +34,11 @@ static int write_all(int fd, const void *data, size_t len)
 /* Writes a synced temporary next to path; returns its malloc'd name or NULL. */
 static char *stage(const struct output_file *f)
 {
+	struct stat st;
+	if (stat(f->path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EISDIR;   /* caught now, before any file is replaced */
+		return NULL;
+	}
 	size_t n = strlen(f->path) + sizeof(".polc-XXXXXX");
 	char *tmp = malloc(n);
 	if (!tmp)

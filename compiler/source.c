@@ -19,7 +19,8 @@ static int index_lines(struct source *src)
 	if (!src->lines)
 		return -1;
 	src->nlines = 0;
-	src->lines[src->nlines++] = 0;
+	/* A UTF-8 byte order mark is not part of line 1 (the lexer skips it too). */
+	src->lines[src->nlines++] = src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 	for (size_t i = 0; i < src->len; i++)
 		if (src->text[i] == '\n')
 			src->lines[src->nlines++] = (uint32_t)(i + 1);
