@@ -64,7 +64,7 @@ LIBEP_SRC    := runtime/calendar.c runtime/text.c runtime/opcodes.c runtime/load
 COMPILER_SRC := compiler/arena.c compiler/source.c compiler/diag.c compiler/json.c \
                 compiler/suggest.c compiler/parse.c compiler/check.c compiler/compile.c \
                 compiler/uuid.c compiler/profile.c compiler/target_jamf.c compiler/output.c \
-                compiler/bytes.c compiler/codegen.c compiler/target_runtime.c compiler/disasm.c compiler/emit_c.c compiler/rule_index.c \
+                compiler/bytes.c compiler/codegen.c compiler/target_runtime.c compiler/disasm.c compiler/cli.c compiler/emit_c.c compiler/rule_index.c \
                 compiler/eval_ref.c compiler/cli_eval.c
 GEN_SRC      := $(BUILD)/gen/lexer.c $(BUILD)/gen/parser.c
 

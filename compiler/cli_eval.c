@@ -60,13 +60,6 @@ static void eval_usage(FILE *out)
 	      out);
 }
 
-static int eval_usage_error(const char *fmt, const char *arg)
-{
-	fputs("polc eval: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'polc eval --help'.\n", stderr);
-	return EXIT_USAGE;
-}
 
 /* ---- times ------------------------------------------------------------------------ */
 
@@ -157,7 +150,7 @@ static int take_time(const char *arg, int64_t *t, int32_t *offset)
 {
 	if (parse_time(arg, t, offset))
 		return -1;
-	return eval_usage_error("bad time '%s' (expected e.g. 2026-12-07T23:30:00+02:00)", arg);
+	return cli_usage_error("polc eval", "bad time '%s' (expected e.g. 2026-12-07T23:30:00+02:00)", arg);
 }
 
 /* Handles one option; returns -1 to go on, else the exit code. */
@@ -175,14 +168,14 @@ static int take_option(struct eval_cli *cli, int opt, const char *arg)
 			cli->req.session = arg[0] == 'c' ? EP_SESSION_CONSOLE : EP_SESSION_REMOTE;
 			return -1;
 		}
-		return eval_usage_error("unknown session '%s' (console or remote)", arg);
+		return cli_usage_error("polc eval", "unknown session '%s' (console or remote)", arg);
 	case 'a':
 		cli->have_at = true;
 		return take_time(arg, &cli->req.now, &cli->req.utc_offset);
 	case 'G':
 		return take_time(arg, &cli->grants[cli->req.ngrants++], &ignored);
 	default:
-		return eval_usage_error("%s", "internal error: unknown option");
+		return cli_usage_error("polc eval", "%s", "internal error: unknown option");
 	}
 }
 
@@ -228,20 +221,20 @@ static int parse_eval_args(struct eval_cli *cli, int argc, char **argv)
 			return 0;
 		}
 		if (opt == ':')
-			return eval_usage_error("option '%s' needs a value", argv[optind - 1]);
+			return cli_usage_error("polc eval", "option '%s' needs a value", argv[optind - 1]);
 		if (opt == '?') {
 			char short_opt[3] = { '-', (char)optopt, '\0' };
-			return eval_usage_error("unknown option '%s'", optopt ? short_opt : argv[optind - 1]);
+			return cli_usage_error("polc eval", "unknown option '%s'", optopt ? short_opt : argv[optind - 1]);
 		}
 		if ((rc = take_option(cli, opt, optarg)) >= 0)
 			return rc;
 	}
 	if (optind != argc - 1)
-		return eval_usage_error("%s", optind >= argc ? "no policy file given"
+		return cli_usage_error("polc eval", "%s", optind >= argc ? "no policy file given"
 		                                             : "more than one policy file given");
 	cli->policy = argv[optind];
 	if (!cli->req.user)
-		return eval_usage_error("%s", "no user given (--user USER)");
+		return cli_usage_error("polc eval", "%s", "no user given (--user USER)");
 	fill_defaults(cli);
 	return -1;
 }

@@ -60,13 +60,6 @@ static void usage(FILE *out)
 	        target_names());
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	fputs("polc: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'polc --help'.\n", stderr);
-	return EXIT_USAGE;
-}
 
 static char *default_output_path(const char *input)
 {
@@ -110,7 +103,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 			break;
 		case 'W':
 			if (strcmp(optarg, "error") != 0)
-				return usage_error("unknown option '-W%s'", optarg);
+				return cli_usage_error("polc", "unknown option '-W%s'", optarg);
 			cli->werror = true;
 			break;
 		case OPT_BYTECODE:
@@ -122,7 +115,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 		case OPT_TARGET:
 			cli->target = target_find(optarg);
 			if (!cli->target)
-				return usage_error("unknown target '%s'", optarg);
+				return cli_usage_error("polc", "unknown target '%s'", optarg);
 			break;
 		case OPT_STYLE:
 			if (strcmp(optarg, "managed") == 0)
@@ -130,7 +123,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 			else if (strcmp(optarg, "inline") == 0)
 				cli->style = PAYLOAD_INLINE;
 			else
-				return usage_error("unknown payload style '%s' (managed or inline)", optarg);
+				return cli_usage_error("polc", "unknown payload style '%s' (managed or inline)", optarg);
 			break;
 		case OPT_DIAGNOSTICS:
 			if (strcmp(optarg, "text") == 0)
@@ -138,7 +131,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 			else if (strcmp(optarg, "json") == 0)
 				cli->diag_format = DIAG_FORMAT_JSON;
 			else
-				return usage_error("unknown diagnostics format '%s' (text or json)", optarg);
+				return cli_usage_error("polc", "unknown diagnostics format '%s' (text or json)", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -152,21 +145,13 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		return usage_error("%s", optind >= argc ? "no policy file given" : "more than one policy file given");
+		return cli_usage_error("polc", "%s", optind >= argc ? "no policy file given" : "more than one policy file given");
 	cli->input = argv[optind];
 	if (cli->check_only && (cli->output || cli->bytecode || cli->native_c))
-		return usage_error("%s", "'polc check' writes nothing; -o, --bytecode and --emit-c are not allowed");
+		return cli_usage_error("polc", "%s", "'polc check' writes nothing; -o, --bytecode and --emit-c are not allowed");
 	return -1;
 }
 
-void print_load_error(const char *path, const struct ep_error *err)
-{
-	fprintf(stderr, "polc: %s: %s (%s) at byte %" PRIu32, path, ep_status_message(err->status),
-	        ep_status_name(err->status), err->offset);
-	if (err->has_pc)
-		fprintf(stderr, ", pc %04" PRIx32, err->pc);
-	fputc('\n', stderr);
-}
 
 /* Diagnostics go out in one buffered burst: stderr is unbuffered, and a
  * policy with thousands of warnings would otherwise cost a write per byte. */
@@ -229,35 +214,6 @@ static int write_outputs(const struct cli *cli, const struct compilation *c)
 	return rc;
 }
 
-/* polc disasm FILE.epb: verify, then print the program. */
-static int disasm_command(int argc, char **argv)
-{
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		puts("usage: polc disasm FILE.epb\n\nVerifies FILE.epb and prints its code and rule table.");
-		return 0;
-	}
-	if (argc != 2)
-		return usage_error("%s", "usage: polc disasm FILE.epb");
-	char *data;
-	size_t len;
-	if (read_file(argv[1], &data, &len) < 0) {
-		fprintf(stderr, "polc: cannot read '%s': %s\n", argv[1], strerror(errno));
-		return EXIT_USAGE;
-	}
-	struct ep_program prog;
-	struct ep_error err;
-	int rc = 0;
-	if (ep_load(&prog, data, len, &err) < 0) {
-		print_load_error(argv[1], &err);
-		rc = EXIT_POLICY;
-	} else {
-		disasm_print(stdout, &prog, prog.section[EP_SECTION_SIGNATURE].size
-		                                ? "has a signature section that polc does not check"
-		                                : NULL);
-	}
-	free(data);
-	return rc;
-}
 
 int main(int argc, char **argv)
 {
