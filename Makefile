@@ -64,11 +64,14 @@ LIBEP_SRC    := runtime/calendar.c runtime/text.c runtime/opcodes.c runtime/load
 COMPILER_SRC := compiler/arena.c compiler/source.c compiler/diag.c compiler/json.c \
                 compiler/suggest.c compiler/parse.c compiler/check.c compiler/compile.c \
                 compiler/uuid.c compiler/profile.c compiler/target_jamf.c compiler/output.c \
-                compiler/bytes.c compiler/codegen.c compiler/target_runtime.c compiler/disasm.c compiler/cli.c compiler/emit_c.c compiler/rule_index.c \
+                compiler/bytes.c compiler/codegen.c compiler/target_runtime.c compiler/disasm.c compiler/cli.c compiler/emit_c.c compiler/sign_bytecode.c compiler/rule_index.c \
                 compiler/eval_ref.c compiler/cli_eval.c
 GEN_SRC      := $(BUILD)/gen/lexer.c $(BUILD)/gen/parser.c
 
+# The signature check needs libcrypto; the verifier and evaluator do not.
+LIBEP_SIG_SRC := runtime/sig.c
 LIBEP_OBJ    := $(LIBEP_SRC:%.c=$(BUILD)/obj/%.o)
+LIBEP_SIG_OBJ := $(LIBEP_SIG_SRC:%.c=$(BUILD)/obj/%.o)
 LIBEP        := $(BUILD)/libep.a
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o)
 GEN_OBJ      := $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
@@ -126,7 +129,7 @@ $(LIBEP): $(LIBEP_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(LIBPOLC): $(COMPILER_OBJ) $(GEN_OBJ) $(LIBEP_OBJ)
+$(LIBPOLC): $(COMPILER_OBJ) $(GEN_OBJ) $(LIBEP_OBJ) $(LIBEP_SIG_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 

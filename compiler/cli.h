@@ -15,7 +15,22 @@ int cli_usage_error(const char *command, const char *fmt, const char *arg);
 /* "polc: FILE: message (NAME) at byte N, pc X" on standard error. */
 void print_load_error(const char *path, const struct ep_error *err);
 
-/* polc disasm FILE.epb (compiler/cli.c); argv[0] is "disasm". */
+/* A compiled policy read from a file and loaded; data must outlive prog. */
+struct bytecode_file {
+	char *data;
+	size_t len;
+	struct ep_program prog;
+	char signer[160];   /* "signed by key ..., verified with K.pub", "unsigned, not verified ..." */
+};
+
+/*
+ * Reads and loads an .epb. With trusted public keys (PEM files), only if it
+ * is signed by one of them. Returns 0, or the exit code after printing why.
+ */
+int cli_load_bytecode(const char *path, char *const *trust, size_t ntrust, struct bytecode_file *f);
+void cli_free_bytecode(struct bytecode_file *f);
+
+/* polc disasm [--trust KEY.pub]... FILE.epb (compiler/cli.c); argv[0] is "disasm". */
 int disasm_command(int argc, char **argv);
 
 /* polc eval POLICY --user U ... (compiler/cli_eval.c); argv[0] is "eval". */

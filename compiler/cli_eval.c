@@ -34,6 +34,8 @@ struct eval_cli {
 	struct ep_request req;
 	const char **groups;           /* argc slots */
 	int64_t *grants;               /* argc slots */
+	char **trust;                  /* argc slots: --trust KEY.pub */
+	size_t ntrust;
 	char hostname[256];            /* the default host */
 };
 
@@ -50,13 +52,15 @@ static void eval_usage(FILE *out)
 {
 	fputs("usage: polc eval POLICY.ep|POLICY.epb --user USER [--group GROUP]... [--host HOST]\n"
 	      "                 [--session console|remote] [--at TIME] [--grant-at TIME]...\n"
-	      "                 [--json] [--trace]\n"
+	      "                 [--json] [--trace] [--trust KEY.pub]...\n"
 	      "\n"
 	      "  TIME is ISO 8601 with an offset: 2026-12-07T23:30:00+02:00, 2026-12-07T21:30Z.\n"
 	      "  --at sets the request's time and UTC offset (default: now, this machine's offset);\n"
 	      "  --grant-at gives an earlier grant, counted for `limit` in the request's offset.\n"
 	      "  --host defaults to this machine's name, --session to console.\n"
-	      "  --json prints one JSON object; --trace shows every condition test first.\n",
+	      "  --json prints one JSON object; --trace shows every condition test first.\n"
+	      "  --trust loads an .epb only if one of these keys signed it; who signed it,\n"
+	      "  and whether that was checked, goes to standard error.\n",
 	      out);
 }
 
@@ -163,6 +167,7 @@ static int take_option(struct eval_cli *cli, int opt, const char *arg)
 	case 'H': cli->req.host = arg; return -1;
 	case 'j': cli->json = true; return -1;
 	case 't': cli->trace = true; return -1;
+	case 'T': cli->trust[cli->ntrust++] = (char *)arg; return -1;
 	case 's':
 		if (strcmp(arg, "console") == 0 || strcmp(arg, "remote") == 0) {
 			cli->req.session = arg[0] == 'c' ? EP_SESSION_CONSOLE : EP_SESSION_REMOTE;
@@ -209,6 +214,7 @@ static int parse_eval_args(struct eval_cli *cli, int argc, char **argv)
 		{ "grant-at", required_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "trace", no_argument, NULL, 't' },
+		{ "trust", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -502,25 +508,17 @@ static int eval_source(const struct eval_cli *cli, struct eval_output *o)
 
 static int eval_bytecode(const struct eval_cli *cli, struct eval_output *o)
 {
-	char *data;
-	size_t len;
-	if (read_file(cli->policy, &data, &len) < 0) {
-		fprintf(stderr, "polc: cannot read '%s': %s\n", cli->policy, strerror(errno));
-		return EXIT_USAGE;
-	}
-	struct ep_program prog;
-	struct ep_error err;
-	if (ep_load(&prog, data, len, &err) < 0) {
-		print_load_error(cli->policy, &err);
-		free(data);
-		return EXIT_POLICY;
-	}
+	struct bytecode_file f;
+	int rc = cli_load_bytecode(cli->policy, cli->trust, cli->ntrust, &f);
+	if (rc)
+		return rc;
+	fprintf(stderr, "polc: %s: %s\n", cli->policy, f.signer);
 	struct ep_decision d;
-	o->prog = &prog;
+	o->prog = &f.prog;
 	begin_output(o);
-	ep_evaluate_traced(&prog, &cli->req, &d, o->trace ? trace_bytecode_test : NULL, o);
+	ep_evaluate_traced(&f.prog, &cli->req, &d, o->trace ? trace_bytecode_test : NULL, o);
 	end_output(o, &d);
-	free(data);
+	cli_free_bytecode(&f);
 	return 0;
 }
 
@@ -536,8 +534,9 @@ int eval_command(int argc, char **argv)
 	size_t slots = argc > 0 ? (size_t)argc : 1;
 	cli.groups = calloc(slots, sizeof(*cli.groups));
 	cli.grants = calloc(slots, sizeof(*cli.grants));
+	cli.trust = calloc(slots, sizeof(*cli.trust));
 	int rc = EXIT_USAGE;
-	if (!cli.groups || !cli.grants)
+	if (!cli.groups || !cli.grants || !cli.trust)
 		fputs("polc: out of memory\n", stderr);
 	else
 		rc = parse_eval_args(&cli, argc, argv);
@@ -547,5 +546,6 @@ int eval_command(int argc, char **argv)
 	}
 	free(cli.groups);
 	free(cli.grants);
+	free(cli.trust);
 	return rc;
 }

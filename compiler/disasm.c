@@ -259,7 +259,7 @@ static void print_rules(FILE *out, const struct ep_program *prog)
 void disasm_print(FILE *out, const struct ep_program *prog, const char *signer)
 {
 	fprintf(out, "; polc bytecode format %u, %" PRIu32 " bytes, %s\n", EP_FORMAT_VERSION,
-	        prog->size, signer ? signer : "unsigned");
+	        prog->size, signer);
 	fprintf(out, "; %" PRIu32 " strings, %" PRIu32 " sets, %" PRIu32 " rules + otherwise, "
 	        "%" PRIu32 " bytes of code, stack depth %" PRIu32 "\n\n",
 	        prog->nstrings, prog->nsets, ep_rule_count(prog), prog->code_size, prog->max_stack);

@@ -9,7 +9,7 @@
 
 #include "ep.h"
 
-/* signer: who signed it ("signed by key ..."), or NULL for "unsigned". */
+/* signer: who signed it and whether that was checked (compiler/cli.h). */
 void disasm_print(FILE *out, const struct ep_program *prog, const char *signer);
 
 /*

@@ -19,6 +19,7 @@
 #include "compile.h"
 #include "disasm.h"
 #include "emit_c.h"
+#include "sign_bytecode.h"
 #include "output.h"
 #include "profile.h"
 
@@ -32,6 +33,7 @@ struct cli {
 	const char *output;
 	const char *bytecode;
 	const char *native_c;
+	const char *bytecode_key;   /* --bytecode-key: sign the .epb (and its copy in the profile) */
 	const struct target *target;
 	enum payload_style style;
 	enum diag_format diag_format;
@@ -43,13 +45,15 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: polc POLICY.ep [-o OUT.mobileconfig] [options]\n"
 	        "       polc check POLICY.ep [options]\n"
-	        "       polc disasm FILE.epb\n"
+	        "       polc disasm [--trust KEY.pub]... FILE.epb\n"
+	        "       polc keygen --out NAME\n"
 	        "       polc eval POLICY.ep|FILE.epb --user USER [options] (see polc eval --help)\n"
 	        "\n"
 	        "  -o FILE                  write the profile to FILE ('-' for standard output;\n"
 	        "                           default: POLICY.mobileconfig)\n"
 	        "  --bytecode FILE.epb      also write the compiled policy for the runtime\n"
 	        "  --emit-c FILE.c          also write the policy as C (the benchmarks' baseline)\n"
+	        "  --bytecode-key KEY.key   sign the bytecode with an Ed25519 key from polc keygen\n"
 	        "  --target NAME            vendor settings to emit: %s\n"
 	        "                           (default jamf-connect)\n"
 	        "  --payload-style STYLE    managed (default, as Jamf Pro writes) or inline\n"
@@ -77,10 +81,11 @@ static char *default_output_path(const char *input)
 /* Returns -1 on success, else the exit code to use. */
 static int parse_args(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_TARGET = 256, OPT_STYLE, OPT_DIAGNOSTICS, OPT_BYTECODE, OPT_EMIT_C };
+	enum { OPT_TARGET = 256, OPT_STYLE, OPT_DIAGNOSTICS, OPT_BYTECODE, OPT_EMIT_C, OPT_BYTECODE_KEY };
 	static const struct option longopts[] = {
 		{ "bytecode", required_argument, NULL, OPT_BYTECODE },
 		{ "emit-c", required_argument, NULL, OPT_EMIT_C },
+		{ "bytecode-key", required_argument, NULL, OPT_BYTECODE_KEY },
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "payload-style", required_argument, NULL, OPT_STYLE },
 		{ "diagnostics", required_argument, NULL, OPT_DIAGNOSTICS },
@@ -111,6 +116,9 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 			break;
 		case OPT_EMIT_C:
 			cli->native_c = optarg;
+			break;
+		case OPT_BYTECODE_KEY:
+			cli->bytecode_key = optarg;
 			break;
 		case OPT_TARGET:
 			cli->target = target_find(optarg);
@@ -147,7 +155,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_usage_error("polc", "%s", optind >= argc ? "no policy file given" : "more than one policy file given");
 	cli->input = argv[optind];
-	if (cli->check_only && (cli->output || cli->bytecode || cli->native_c))
+	if (cli->check_only && (cli->output || cli->bytecode || cli->native_c || cli->bytecode_key))
 		return cli_usage_error("polc", "%s", "'polc check' writes nothing; -o, --bytecode and --emit-c are not allowed");
 	return -1;
 }
@@ -215,11 +223,21 @@ static int write_outputs(const struct cli *cli, const struct compilation *c)
 }
 
 
+/* Signs the bytecode first, so that the copy inside the profile is signed too. */
+static int sign_and_write(const struct cli *cli, struct compilation *c)
+{
+	if (cli->bytecode_key && bytecode_sign(cli->bytecode_key, &c->bytecode, &c->bytecode_len) < 0)
+		return EXIT_USAGE;
+	return write_outputs(cli, c);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
 	if (argc > 1 && strcmp(argv[1], "disasm") == 0)
 		return disasm_command(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "keygen") == 0)
+		return keygen_command(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "eval") == 0)
 		return eval_command(argc - 1, argv + 1);
 	int rc = parse_args(&cli, argc, argv);
@@ -240,7 +258,7 @@ int main(int argc, char **argv)
 	else if (cli.check_only)
 		rc = 0;
 	else
-		rc = write_outputs(&cli, &c);
+		rc = sign_and_write(&cli, &c);
 	compilation_free(&c);
 	return rc;
 }

@@ -63,6 +63,9 @@
 	X(INDEX_JUMP_ACROSS, "a jump crosses an index block boundary") \
 	X(INDEX_BOUNDARY_MID, "an index block starts inside an instruction") \
 	X(NEXT_OUTSIDE_INDEX, "NEXT outside an index segment") \
+	X(UNSIGNED,        "bytecode is not signed") \
+	X(UNKNOWN_KEY,     "bytecode is signed by a key that is not trusted") \
+	X(BAD_SIGNATURE,   "bytecode signature does not verify") \
 	X(NOT_VERIFIED,    "program was not loaded and verified") \
 	X(BAD_REQUEST,     "malformed request") \
 	X(EVAL_FAULT,      "fault during evaluation")
