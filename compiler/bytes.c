@@ -67,6 +67,15 @@ void bytes_patch_u32(struct bytes *b, size_t offset, uint32_t v)
 	b->data[offset + 3] = (unsigned char)(v >> 24);
 }
 
+char *str_join(const char *a, const char *sep, const char *b)
+{
+	struct bytes s = { 0 };
+	bytes_append(&s, a, strlen(a));
+	bytes_append(&s, sep, strlen(sep));
+	bytes_append(&s, b, strlen(b) + 1);
+	return (char *)s.data;
+}
+
 void bytes_free(struct bytes *b)
 {
 	free(b->data);

@@ -1,6 +1,7 @@
 /*
  * bytes.h - a growable byte buffer for building binary output
- * (little-endian integers, as the bytecode format wants).
+ * (little-endian integers, as the bytecode format wants), and joining
+ * strings.
  * Allocation failure aborts, as in arena.c.
  */
 #ifndef POLC_BYTES_H
@@ -22,5 +23,8 @@ void bytes_align4(struct bytes *b);
 /* Overwrites 4 bytes at offset, which must already exist. */
 void bytes_patch_u32(struct bytes *b, size_t offset, uint32_t v);
 void bytes_free(struct bytes *b);
+
+/* a, sep and b joined in a new malloc'd string (free with free()). */
+char *str_join(const char *a, const char *sep, const char *b);
 
 #endif

@@ -433,33 +433,48 @@ static void print_span_flat(FILE *out, const char *text, struct span sp)
 	}
 }
 
+/* A trace line's text is printed into memory first, then written as text or JSON. */
+struct trace_text {
+	char *buf;
+	size_t len;
+	FILE *mem;
+};
+
+static bool trace_text_begin(struct trace_text *t)
+{
+	t->buf = NULL;
+	t->len = 0;
+	t->mem = open_memstream(&t->buf, &t->len);
+	return t->mem != NULL;
+}
+
+static void trace_text_end(struct trace_text *t, struct eval_output *o, struct trace_site at,
+                           bool result)
+{
+	if (fclose(t->mem) == 0)
+		trace_line(o, at, t->buf, result);
+	free(t->buf);
+}
+
 static void trace_source_test(void *ctx, const struct cond *test, bool result)
 {
 	struct eval_output *o = ctx;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	if (!mem)
+	struct trace_text t;
+	if (!trace_text_begin(&t))
 		return;
-	print_span_flat(mem, o->src->text, test->span);
-	fclose(mem);
+	print_span_flat(t.mem, o->src->text, test->span);
 	struct trace_site at = { .is_pc = false, .pos = source_position(o->src, test->span.off) };
-	trace_line(o, at, buf, result);
-	free(buf);
+	trace_text_end(&t, o, at, result);
 }
 
 static void trace_bytecode_test(void *ctx, uint32_t pc, bool result)
 {
 	struct eval_output *o = ctx;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	if (!mem)
+	struct trace_text t;
+	if (!trace_text_begin(&t))
 		return;
-	disasm_describe(mem, o->prog, pc);
-	fclose(mem);
-	trace_line(o, (struct trace_site){ .is_pc = true, .pc = pc }, buf, result);
-	free(buf);
+	disasm_describe(t.mem, o->prog, pc);
+	trace_text_end(&t, o, (struct trace_site){ .is_pc = true, .pc = pc }, result);
 }
 
 /* Before evaluation: with --json --trace the object starts with the trace. */

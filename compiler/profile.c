@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "uuid.h"
 
 static const struct target *const targets[] = { &target_jamf_connect, &target_runtime };
@@ -38,19 +39,11 @@ static int set_uuid(plist_t dict, const char *name)
 	return 0;
 }
 
-static char *join_identifier(const char *base, const char *suffix)
-{
-	size_t n = strlen(base) + strlen(suffix) + 2;
-	char *s = malloc(n);
-	if (s)
-		snprintf(s, n, "%s.%s", base, suffix);
-	return s;
-}
 
 static plist_t payload_new(const struct policy *p, const char *type, const char *domain,
                            const char *display_name)
 {
-	char *identifier = join_identifier(p->profile.identifier, domain);
+	char *identifier = str_join(p->profile.identifier, ".", domain);
 	plist_t d = plist_new_dict();
 	if (!identifier || !d)
 		goto fail;

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "bytes.h"
 #include "cli.h"
 #include "format.h"
 #include "output.h"
@@ -175,20 +176,12 @@ static char *pem_of(EVP_PKEY *pkey, bool private_part, size_t *len)
 	return text;
 }
 
-static char *path_with(const char *base, const char *ext)
-{
-	size_t n = strlen(base) + strlen(ext) + 1;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s%s", base, ext);
-	return p;
-}
 
 static int write_key_pair(const char *base, EVP_PKEY *pkey)
 {
 	size_t priv_len = 0, pub_len = 0;
 	char *priv = pem_of(pkey, true, &priv_len), *pub = pem_of(pkey, false, &pub_len);
-	char *priv_path = path_with(base, ".key"), *pub_path = path_with(base, ".pub");
+	char *priv_path = str_join(base, "", ".key"), *pub_path = str_join(base, "", ".pub");
 	int rc = -1;
 	struct stat st;
 

@@ -59,7 +59,7 @@ static const unsigned char *set_items(const struct ep_program *prog, uint32_t se
 	return prog->set_items + 4 * ep_read_u32(e + 4);
 }
 
-/* Orders the first len bytes of s (all non-NUL) against a whole key. */
+/* Orders the first len bytes of s (all non-NUL) against a whole key, as strcmp would. */
 static int compare_prefix(const char *s, size_t len, const char *key)
 {
 	int c = strncmp(s, key, len);
@@ -87,19 +87,7 @@ static int64_t find_prefix(const struct ep_program *prog, uint32_t set, const ch
 /* Position of s in a sorted string set, or -1. */
 static int64_t find_string(const struct ep_program *prog, uint32_t set, const char *s)
 {
-	uint32_t lo = 0, hi;
-	const unsigned char *items = set_items(prog, set, &hi);
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int cmp = strcmp(s, ep_verified_string(prog, ep_read_u32(items + 4 * mid)));
-		if (cmp == 0)
-			return mid;
-		if (cmp < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
+	return find_prefix(prog, set, s, strlen(s));
 }
 
 static bool string_in_set(const struct ep_program *prog, uint32_t set, const char *s)
