@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "format.h"
 #include "lexer.h"
 #include "parser.h"
 #include "text.h"
@@ -126,6 +127,12 @@ static int decode_string(struct lexer *lx, struct token *tok, const char *start,
 		p += n;
 	}
 	*o = '\0';
+	if ((size_t)(o - out) > EP_MAX_STRING) {
+		tok->kind = LEX_ERROR;
+		tok->span = span_of(lx, start, end);
+		diag_report(lx->diags, DIAG_E029, tok->span, "string longer than %u bytes", EP_MAX_STRING);
+		return LEX_ERROR;
+	}
 	tok->v.str = out;
 	return TK_STRING;
 }

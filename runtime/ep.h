@@ -54,7 +54,7 @@
 	X(STACK_OVERFLOW,  "stack overflow") \
 	X(STACK_UNDERFLOW, "stack underflow") \
 	X(STACK_MISMATCH,  "stack depth differs where paths join") \
-	X(STACK_NOT_EMPTY, "DECIDE with values left on the stack") \
+	X(STACK_NOT_EMPTY, "DECIDE, INDEX or NEXT with values left on the stack") \
 	X(UNREACHABLE,     "unreachable instruction") \
 	X(NO_RETURN,       "code can run off its end without DECIDE") \
 	X(BAD_INDEX,       "index segment's blocks do not match the code") \
@@ -63,6 +63,7 @@
 	X(INDEX_JUMP_ACROSS, "a jump crosses an index block boundary") \
 	X(INDEX_BOUNDARY_MID, "an index block starts inside an instruction") \
 	X(NEXT_OUTSIDE_INDEX, "NEXT outside an index segment") \
+	X(TOO_COSTLY,      "set scans exceed what the file holds (evaluation would not be linear)") \
 	X(UNSIGNED,        "bytecode is not signed") \
 	X(UNKNOWN_KEY,     "bytecode is signed by a key that is not trusted") \
 	X(BAD_SIGNATURE,   "bytecode signature does not verify") \

@@ -135,97 +135,135 @@ static bool any_group(const struct ep_program *prog, const struct ep_request *re
 
 /* ---- index segments ------------------------------------------------------------ */
 
-/* Candidate lists of one request; more than this and every block is a candidate. */
+/*
+ * A request's candidate lists are found once, at INDEX, and kept with a
+ * cursor each. A request with more lists than fit (a user in very many
+ * groups) takes the slow path: at every NEXT all its lists are looked up
+ * again and searched. Both paths visit exactly the same blocks.
+ */
 #define SEGMENT_MAX_LISTS 64
 
-/* The candidate lists of one request in the segment being run. */
 struct segment {
+	const struct ep_program *prog;
+	const struct ep_request *req;
 	struct ep_index ix;
 	struct cursor {
 		const unsigned char *entries;
 		uint32_t n, at;
 	} lists[SEGMENT_MAX_LISTS];
 	unsigned nlists;
-	bool every_block;          /* too many lists: visit every block, in order */
-	uint32_t next_block;       /* every_block: the next block to visit */
+	bool overflow;             /* too many lists to keep: search them again each time */
+	uint32_t from;             /* slow path: the lowest block number still to visit */
+	uint32_t best;             /* slow path: the lowest candidate found so far */
 };
 
-static void add_list(struct segment *seg, struct ep_block_list l)
-{
-	if (l.n == 0)
-		return;
-	if (seg->nlists == SEGMENT_MAX_LISTS)
-		seg->every_block = true;
-	else
-		seg->lists[seg->nlists++] = (struct cursor){ l.entries, l.n, 0 };
-}
+typedef void (*list_fn)(struct segment *seg, struct ep_block_list l);
 
-/* Adds the candidate list of a name, and those of its prefixes that are keys. */
-static void add_key(const struct ep_program *prog, struct segment *seg, enum ep_index_subject s,
-                    const char *name)
+/* Calls fn with the list of a name, and with those of its prefixes that are keys. */
+static void visit_key(struct segment *seg, enum ep_index_subject s, const char *name, list_fn fn)
 {
 	uint32_t keys = seg->ix.subject[s].keys;
 	if (keys == EP_NONE)
 		return;
 	if (!ep_index_is_prefix(s)) {
-		int64_t k = find_string(prog, keys, name);
+		int64_t k = find_string(seg->prog, keys, name);
 		if (k >= 0)
-			add_list(seg, ep_index_list(&seg->ix, s, (uint32_t)k));
+			fn(seg, ep_index_list(&seg->ix, s, (uint32_t)k));
 		return;
 	}
 	for (uint32_t i = 0; i < seg->ix.subject[s].nlengths; i++) {
 		uint32_t len = ep_read_u32(seg->ix.subject[s].lengths + 4 * i);
 		if (strnlen(name, len) < len)
 			break;
-		int64_t k = find_prefix(prog, keys, name, len);
+		int64_t k = find_prefix(seg->prog, keys, name, len);
 		if (k >= 0)
-			add_list(seg, ep_index_list(&seg->ix, s, (uint32_t)k));
+			fn(seg, ep_index_list(&seg->ix, s, (uint32_t)k));
 	}
 }
 
-static void add_name_keys(const struct ep_program *prog, struct segment *seg,
-                          enum ep_index_subject exact, enum ep_index_subject prefix, const char *name)
+/* Calls fn with every candidate list of the request. */
+static void visit_lists(struct segment *seg, list_fn fn)
 {
-	add_key(prog, seg, exact, name);
-	add_key(prog, seg, prefix, name);
+	const struct ep_request *req = seg->req;
+	fn(seg, seg->ix.always);
+	visit_key(seg, EP_INDEX_USER, req->user, fn);
+	visit_key(seg, EP_INDEX_USER_PREFIX, req->user, fn);
+	visit_key(seg, EP_INDEX_HOST, req->host, fn);
+	visit_key(seg, EP_INDEX_HOST_PREFIX, req->host, fn);
+	visit_key(seg, EP_INDEX_SESSION, req->session == EP_SESSION_REMOTE ? "remote" : "console", fn);
+	for (size_t i = 0; i < req->ngroups; i++) {
+		visit_key(seg, EP_INDEX_GROUP, req->groups[i], fn);
+		visit_key(seg, EP_INDEX_GROUP_PREFIX, req->groups[i], fn);
+	}
+}
+
+static void keep_list(struct segment *seg, struct ep_block_list l)
+{
+	if (l.n == 0)
+		return;
+	if (seg->nlists == SEGMENT_MAX_LISTS)
+		seg->overflow = true;
+	else
+		seg->lists[seg->nlists++] = (struct cursor){ l.entries, l.n, 0 };
+}
+
+/* Slow path: the list's first block number >= from, if lower than the best yet. */
+static void search_list(struct segment *seg, struct ep_block_list l)
+{
+	uint32_t lo = 0, hi = l.n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ep_read_u32(l.entries + 4 * mid) < seg->from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < l.n && ep_read_u32(l.entries + 4 * lo) < seg->best)
+		seg->best = ep_read_u32(l.entries + 4 * lo);
 }
 
 static void enter_segment(const struct ep_program *prog, const struct ep_request *req,
                           uint32_t set, struct segment *seg)
 {
+	seg->prog = prog;
+	seg->req = req;
 	ep_index_read(prog, set, false, &seg->ix);
 	seg->nlists = 0;
-	seg->every_block = false;
-	seg->next_block = 0;
-	add_list(seg, seg->ix.always);
-	add_name_keys(prog, seg, EP_INDEX_USER, EP_INDEX_USER_PREFIX, req->user);
-	add_name_keys(prog, seg, EP_INDEX_HOST, EP_INDEX_HOST_PREFIX, req->host);
-	add_key(prog, seg, EP_INDEX_SESSION, req->session == EP_SESSION_REMOTE ? "remote" : "console");
-	for (size_t i = 0; i < req->ngroups; i++)
-		add_name_keys(prog, seg, EP_INDEX_GROUP, EP_INDEX_GROUP_PREFIX, req->groups[i]);
+	seg->overflow = false;
+	seg->from = 0;
+	visit_lists(seg, keep_list);
 }
 
-/* The code offset of the lowest candidate block not yet visited, or the end. */
-static uint32_t next_candidate(struct segment *seg)
+/* The lowest block number in the kept lists, advancing past it. */
+static uint32_t next_kept(struct segment *seg)
 {
-	if (seg->every_block) {
-		uint32_t b = seg->next_block++;
-		return b < seg->ix.nblocks ? ep_read_u32(seg->ix.blocks + 4 * b) : seg->ix.end;
-	}
 	uint32_t best = UINT32_MAX;
 	for (unsigned i = 0; i < seg->nlists; i++) {
 		struct cursor *c = &seg->lists[i];
 		if (c->at < c->n && ep_read_u32(c->entries + 4 * c->at) < best)
 			best = ep_read_u32(c->entries + 4 * c->at);
 	}
-	if (best == UINT32_MAX)
-		return seg->ix.end;
 	for (unsigned i = 0; i < seg->nlists; i++) {
 		struct cursor *c = &seg->lists[i];
 		if (c->at < c->n && ep_read_u32(c->entries + 4 * c->at) == best)
 			c->at++;
 	}
-	return ep_read_u32(seg->ix.blocks + 4 * best);
+	return best;
+}
+
+/* The code offset of the lowest candidate block not yet visited, or the end. */
+static uint32_t next_candidate(struct segment *seg)
+{
+	uint32_t best;
+	if (seg->overflow) {
+		seg->best = UINT32_MAX;
+		visit_lists(seg, search_list);
+		best = seg->best;
+		seg->from = best + 1;
+	} else {
+		best = next_kept(seg);
+	}
+	return best == UINT32_MAX ? seg->ix.end : ep_read_u32(seg->ix.blocks + 4 * best);
 }
 
 /* ---- the dispatch loop --------------------------------------------------------- */
@@ -282,9 +320,11 @@ static uint32_t run(const struct ep_program *prog, const struct facts *f, ep_tra
 			return a;
 		case EP_OP_INDEX:
 			enter_segment(prog, req, a, &seg);
+			sp = 0;   /* verified empty; reset all the same */
 			pc = next_candidate(&seg);
 			continue;
 		case EP_OP_NEXT:
+			sp = 0;
 			pc = next_candidate(&seg);
 			continue;
 		default:

@@ -57,6 +57,7 @@ enum ep_set_kind {
  *  28 u32 reason_min characters, 0..1000
  *  32 u32 reason_max characters, 0 (no maximum) or reason_min..1000
  *  36 u32 choices    LIST set index or EP_NONE
+ * A deny entry has all settings (bytes 9..35) zero and choices EP_NONE.
  */
 #define EP_RULE_SIZE 40
 
@@ -71,6 +72,7 @@ enum ep_set_kind {
 #define EP_MAX_DURATION 86400u
 #define EP_MAX_LIMIT 10000u
 #define EP_MAX_REASON 1000u
+#define EP_MAX_STRING 4096u           /* bytes in one string, without its NUL */
 
 static inline uint32_t ep_read_u32(const unsigned char *p)
 {

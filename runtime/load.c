@@ -133,13 +133,16 @@ static int load_strings(struct ep_program *prog, struct ep_error *err)
 	prog->string_blob = s->data + 4 + n * 8;
 	uint64_t blob_size = s->size - 4 - n * 8;
 
+	/* Strings follow each other in the blob, so checking them all is linear. */
+	uint64_t next_free = 0;
 	for (uint32_t i = 0; i < prog->nstrings; i++) {
 		const unsigned char *e = prog->string_index + 8 * i;
 		uint64_t off = ep_read_u32(e), len = ep_read_u32(e + 4);
-		if (off + len >= blob_size || prog->string_blob[off + len] != 0 ||
-		    memchr(prog->string_blob + off, 0, len) != NULL ||
+		if (off < next_free || len > EP_MAX_STRING || off + len >= blob_size ||
+		    prog->string_blob[off + len] != 0 || memchr(prog->string_blob + off, 0, len) != NULL ||
 		    !ep_utf8_valid(prog->string_blob + off, len))
 			return ep_fail(err, EP_BAD_STRING, offset_of(prog, e));
+		next_free = off + len + 1;
 	}
 	return 0;
 }
@@ -151,7 +154,7 @@ const char *ep_string(const struct ep_program *prog, uint32_t index)
 
 /* ---- sets ---------------------------------------------------------------- */
 
-/* Sorted sets: strictly increasing (so distinct). Lists: distinct, any order. */
+/* Sorted sets: strictly increasing (so distinct). Lists: distinct indexes, any order. */
 static int check_string_items(const struct ep_program *prog, const unsigned char *items,
                               uint32_t count, bool sorted)
 {
@@ -166,7 +169,7 @@ static int check_string_items(const struct ep_program *prog, const unsigned char
 			continue;
 		}
 		for (uint32_t j = 0; j < i; j++)
-			if (strcmp(ep_string(prog, ep_read_u32(items + 4 * j)), str) == 0)
+			if (ep_read_u32(items + 4 * j) == s)
 				return -1;
 	}
 	return 0;
@@ -221,13 +224,16 @@ static int load_sets(struct ep_program *prog, struct ep_error *err)
 	prog->set_index = s->data + 4;
 	prog->set_items = s->data + 4 + n * 12 + 4;
 
+	/* Each set owns its items, in order, so checking them all is linear. */
+	uint64_t next_item = 0;
 	for (uint32_t i = 0; i < prog->nsets; i++) {
 		const unsigned char *e = prog->set_index + 12 * i;
 		uint8_t kind = e[0];
 		uint64_t first = ep_read_u32(e + 4), count = ep_read_u32(e + 8);
-		const unsigned char *items = prog->set_items + 4 * first;
-		int bad = e[1] | e[2] | e[3] || count == 0 || first + count > m;
+		int bad = e[1] | e[2] | e[3] || count == 0 || first < next_item || first + count > m;
+		next_item = first + count;
 		if (!bad) {
+			const unsigned char *items = prog->set_items + 4 * first;
 			switch (kind) {
 			case EP_SET_STRINGS: bad = check_string_items(prog, items, (uint32_t)count, true); break;
 			case EP_SET_LIST:

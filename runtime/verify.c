@@ -31,6 +31,7 @@ struct verifier {
 	uint32_t pc;
 	uint32_t depth;
 	bool reachable;
+	uint64_t scanned;          /* set items TIME_IN and DATE_IN will look at, in all */
 	bool in_segment;           /* between an INDEX and its segment's end */
 	struct ep_index ix;
 	uint32_t next_block;       /* the block whose start comes next; nblocks = the end */
@@ -110,6 +111,19 @@ static int join_paths(struct verifier *v)
 	return v->reachable ? 0 : fail_at_pc(v, EP_UNREACHABLE);
 }
 
+/*
+ * TIME_IN and DATE_IN scan their set. All of them together may scan at
+ * most as many items as the file holds, so evaluation stays linear in the
+ * file's size however often a set is shared.
+ */
+static int charge_scan(struct verifier *v, uint32_t set)
+{
+	const struct ep_program *prog = v->prog;
+	v->scanned += ep_read_u32(prog->set_index + 12 * set + 8);
+	uint64_t total = (prog->section[EP_SECTION_SETS].size - 8 - 12ull * prog->nsets) / 4;
+	return v->scanned > total ? fail_at_pc(v, EP_TOO_COSTLY) : 0;
+}
+
 static int check_operand(struct verifier *v, enum ep_operand kind, const unsigned char *operand,
                          uint32_t next_pc)
 {
@@ -129,9 +143,9 @@ static int check_operand(struct verifier *v, enum ep_operand kind, const unsigne
 	case EP_OPERAND_STRSET:
 		return ep_set_is(prog, a, EP_SET_STRINGS) ? 0 : fail_at_pc(v, EP_BAD_SET_INDEX);
 	case EP_OPERAND_TIMESET:
-		return ep_set_is(prog, a, EP_SET_TIMES) ? 0 : fail_at_pc(v, EP_BAD_SET_INDEX);
+		return ep_set_is(prog, a, EP_SET_TIMES) ? charge_scan(v, a) : fail_at_pc(v, EP_BAD_SET_INDEX);
 	case EP_OPERAND_DATESET:
-		return ep_set_is(prog, a, EP_SET_DATES) ? 0 : fail_at_pc(v, EP_BAD_SET_INDEX);
+		return ep_set_is(prog, a, EP_SET_DATES) ? charge_scan(v, a) : fail_at_pc(v, EP_BAD_SET_INDEX);
 	case EP_OPERAND_RULE:
 		return a >= prog->nrules ? fail_at_pc(v, EP_BAD_RULE_INDEX) : 0;
 	case EP_OPERAND_INDEX:
@@ -214,6 +228,8 @@ static int verify_instruction(struct verifier *v, uint32_t *next_pc)
 	if (op == EP_OP_NEXT) {
 		if (!v->in_segment)
 			return fail_at_pc(v, EP_NEXT_OUTSIDE_INDEX);
+		if (v->depth != 0)
+			return fail_at_pc(v, EP_STACK_NOT_EMPTY);
 		v->reachable = false;
 	}
 	return 0;
