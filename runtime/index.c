@@ -6,6 +6,8 @@
  */
 #include "index.h"
 
+#include <string.h>
+
 #include "internal.h"
 
 struct reader {
@@ -44,6 +46,58 @@ static bool list_valid(const unsigned char *entries, uint32_t n, uint32_t nblock
 	return true;
 }
 
+/* 0 = b0 <= b1 <= ... <= bK (= the entries read), before any list is looked at. */
+static bool bounds_valid(const struct ep_index *ix, enum ep_index_subject s)
+{
+	const unsigned char *b = ix->subject[s].bounds;
+	if (ep_read_u32(b) != 0)
+		return false;
+	for (uint32_t k = 0; k < ix->subject[s].nkeys; k++)
+		if (ep_read_u32(b + 4 * k) > ep_read_u32(b + 4 * (k + 1)))
+			return false;
+	return true;
+}
+
+static bool has_length(const struct ep_index *ix, enum ep_index_subject s, uint32_t len)
+{
+	for (uint32_t i = 0; i < ix->subject[s].nlengths; i++)
+		if (ep_read_u32(ix->subject[s].lengths + 4 * i) == len)
+			return true;
+	return false;
+}
+
+/* Prefix subjects: lengths increasing and nonzero, and every key's length among them. */
+static bool lengths_valid(const struct ep_program *prog, const struct ep_index *ix,
+                          enum ep_index_subject s)
+{
+	uint32_t n = ix->subject[s].nlengths;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t len = ep_read_u32(ix->subject[s].lengths + 4 * i);
+		if (len == 0 || (i && len <= ep_read_u32(ix->subject[s].lengths + 4 * (i - 1))))
+			return false;
+	}
+	if (!ep_index_is_prefix(s))
+		return true;
+	const unsigned char *e = prog->set_index + 12 * ix->subject[s].keys;
+	const unsigned char *keys = prog->set_items + 4 * (uint64_t)ep_read_u32(e + 4);
+	for (uint32_t k = 0; k < ix->subject[s].nkeys; k++) {
+		const char *key = ep_string(prog, ep_read_u32(keys + 4 * k));
+		if (!has_length(ix, s, (uint32_t)strlen(key)))
+			return false;
+	}
+	return true;
+}
+
+static bool lists_valid(const struct ep_index *ix, enum ep_index_subject s)
+{
+	for (uint32_t k = 0; k < ix->subject[s].nkeys; k++) {
+		struct ep_block_list l = ep_index_list(ix, s, k);
+		if (!list_valid(l.entries, l.n, ix->nblocks))
+			return false;
+	}
+	return true;
+}
+
 static bool read_subject(const struct ep_program *prog, uint32_t set, struct reader *r, bool check,
                          struct ep_index *ix, enum ep_index_subject s)
 {
@@ -70,21 +124,7 @@ static bool read_subject(const struct ep_program *prog, uint32_t set, struct rea
 	}
 	if (!check || !r->ok)
 		return r->ok;
-	for (uint32_t i = 0; i < ix->subject[s].nlengths; i++) {
-		uint32_t len = ep_read_u32(ix->subject[s].lengths + 4 * i);
-		if (len == 0 || (i && len <= ep_read_u32(ix->subject[s].lengths + 4 * (i - 1))))
-			return false;
-	}
-	if (ep_read_u32(ix->subject[s].bounds) != 0)
-		return false;
-	for (uint32_t k = 0; k < nkeys; k++) {
-		struct ep_block_list l = ep_index_list(ix, s, k);
-		uint32_t lo = ep_read_u32(ix->subject[s].bounds + 4 * k);
-		if (lo > ep_read_u32(ix->subject[s].bounds + 4 * (k + 1)) ||
-		    !list_valid(l.entries, l.n, ix->nblocks))
-			return false;
-	}
-	return true;
+	return bounds_valid(ix, s) && lengths_valid(prog, ix, s) && lists_valid(ix, s);
 }
 
 int ep_index_read(const struct ep_program *prog, uint32_t set, bool check, struct ep_index *ix)

@@ -249,6 +249,12 @@ int ep_verify_code(struct ep_program *prog, struct ep_error *err)
 			max_depth = v.depth;
 		v.pc = next_pc;
 	}
+	if (v.in_segment) {
+		/* A block start or the segment's end fell inside the last instruction. */
+		uint32_t n = v.next_block;
+		v.pc = n < v.ix.nblocks ? ep_read_u32(v.ix.blocks + 4 * n) : v.ix.end;
+		return fail_at_pc(&v, EP_INDEX_BOUNDARY_MID);
+	}
 	if (v.npending) {
 		v.pc = v.pending[0].target;
 		return fail_at_pc(&v, EP_JUMP_MID_INSN);
