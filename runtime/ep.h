@@ -156,7 +156,7 @@ struct ep_decision {
 	enum ep_reason_code code;
 	int32_t rule;                  /* deciding rule's index, EP_RULE_OTHERWISE */
 	const char *rule_name;         /* NULL when otherwise decided */
-	const char *message;           /* deny message, or NULL */
+	const char *message;           /* the deciding rule's message (deny rules have one), or NULL */
 	uint32_t duration;             /* seconds granted; 0 on deny */
 	uint32_t max;                  /* the longest a user may ask for; 0 on deny */
 	unsigned auth;                 /* enum ep_auth bits; 0 = no authentication */

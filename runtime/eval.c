@@ -4,8 +4,8 @@
  * The dispatch loop trusts what the verifier proved (opcodes, operands,
  * stack bounds, termination) and so carries no bounds checks of its own;
  * it refuses any program that ep_load() did not accept. No allocation, no
- * I/O, no global state; time is linear in the code size. Every fault
- * yields a deny decision.
+ * I/O, no global state; time is linear in the size of the file (and in the
+ * request's names for index lookups). Every fault yields a deny decision.
  */
 #include <stddef.h>
 #include <string.h>
@@ -141,7 +141,7 @@ static bool any_group(const struct ep_program *prog, const struct ep_request *re
  * groups) takes the slow path: at every NEXT all its lists are looked up
  * again and searched. Both paths visit exactly the same blocks.
  */
-#define SEGMENT_MAX_LISTS 64
+#define SEGMENT_MAX_LISTS 512   /* 256 groups, each exact and by one prefix length */
 
 struct segment {
 	const struct ep_program *prog;

@@ -5,7 +5,9 @@
  *
  * All integers are little-endian. The file is a header, a section table and
  * five sections in fixed order, each starting on a 4-byte boundary right
- * after the previous one (zero padding between):
+ * after the previous one (zero padding between). Within sections, strings
+ * follow each other in the blob (at most EP_MAX_STRING bytes each) and
+ * each set's items follow the previous set's, so loading is linear:
  *
  *   0  magic    89 45 50 42        ("\x89EPB": a high bit, caught by 7-bit links)
  *   4  canary   0D 0A 1A 0A        (caught by CRLF and ^Z text-mode mangling)

@@ -15,9 +15,11 @@
  *     +--------+--------+--------+--------+--------+
  *     | opcode |        a (u32, little-endian)     |   STRING, STRSET,
  *     +--------+--------+--------+--------+--------+   TIMESET, DATESET,
- *                                                      JUMP, RULE
+ *                                                      JUMP, RULE, INDEX
  * Conditions run on a boolean stack: tests push, NOT/AND/OR combine,
- * JUMP_IF_FALSE pops, DECIDE ends evaluation with the stack empty.
+ * JUMP_IF_FALSE pops, DECIDE ends evaluation with the stack empty. INDEX
+ * and NEXT (with an empty stack) move between the blocks of an index
+ * segment (runtime/index.h).
  *
  * OP(name, operand, pops, pushes, semantics)
  */

@@ -68,8 +68,8 @@ int ep_load_signed(struct ep_program *prog, const void *bytes, size_t len,
 	int rc;
 
 	memset(prog, 0, sizeof(*prog));
-	if (!b || len > UINT32_MAX)
-		return ep_fail(err, b ? EP_BAD_SIZE : EP_TRUNCATED, 0);
+	if (!b || len > UINT32_MAX || len < EP_HEADER_SIZE || memcmp(b, EP_MAGIC, 4) != 0)
+		return ep_load(prog, bytes, len, err);   /* it fails, and says exactly why */
 	if ((rc = find_signature(b, len, &off, err)) < 0)
 		return rc;
 	const unsigned char *id = b + off + 4, *sig = b + off + 4 + EP_KEY_ID_SIZE;

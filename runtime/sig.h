@@ -7,8 +7,8 @@
  * Ed25519 signature over every byte before the section. The key id is the
  * first 8 bytes of SHA-256 over the raw 32-byte public key.
  *
- * ep_load_signed() checks the signature before anything else, then runs
- * ep_load(). Unsigned bytecode, an unknown key id and a signature that does
+ * ep_load_signed() checks the signature before the rest of the file is
+ * parsed (after the magic and the header's length), then runs ep_load(). Unsigned bytecode, an unknown key id and a signature that does
  * not verify are refused with their own statuses. Ownership is as in ep.h;
  * the trusted keys belong to the caller.
  */

@@ -7,10 +7,11 @@
  * bits, jumps forward only and onto an instruction boundary, the stack
  * depth within [0, EP_STACK_MAX] and equal on every path into an
  * instruction, nothing unreachable, every path ending in DECIDE with an
- * empty stack, and index segments (runtime/index.h) whose blocks are entered
- * only through INDEX and NEXT. Forward-only jumps make one pass enough and bound
- * evaluation time by the code size. Uses a fixed-size table of pending jump
- * targets: no allocation.
+ * empty stack, index segments (runtime/index.h) whose blocks are entered
+ * only through INDEX and NEXT, and set scans that together read no more
+ * items than the file holds. Forward-only jumps make one pass enough and
+ * bound evaluation time by the size of the file. Uses a fixed-size table
+ * of pending jump targets: no allocation.
  */
 #include <string.h>
 
@@ -77,8 +78,10 @@ static int enter_index_block(struct verifier *v)
 	uint32_t boundary = n < v->ix.nblocks ? ep_read_u32(v->ix.blocks + 4 * n) : v->ix.end;
 	if (v->pc < boundary)
 		return 0;
-	if (v->pc > boundary)
+	if (v->pc > boundary) {
+		v->pc = boundary;   /* report where the block should have started */
 		return fail_at_pc(v, EP_INDEX_BOUNDARY_MID);
+	}
 	if (v->reachable)
 		return fail_at_pc(v, EP_INDEX_FALLTHROUGH);
 	if (v->npending)
