@@ -136,7 +136,8 @@ static void render_excerpt(const struct source *src, const struct diag *d,
 	struct position pos = source_position(src, d->span.off);
 	struct span line = source_line_span(src, pos.line);
 	const char *text = src->text + line.off;
-	uint32_t start = d->span.off - line.off;
+	/* A span can start before its line's text: in a byte order mark. */
+	uint32_t start = d->span.off > line.off ? d->span.off - line.off : 0;
 	uint32_t end = start + d->span.len;
 
 	if (end > line.len)
