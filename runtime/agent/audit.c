@@ -4,7 +4,7 @@
  * line with SHA-256, append it with one write() under an exclusive fcntl()
  * lock, sync it, copy it to syslog. Reading: a strict parser for exactly
  * the shape we write, used on the last line before every append and on
- * every line by audit_verify().
+ * every line by auditlog_verify().
  *
  * Must never: write without holding the lock; leave a partial line behind
  * when it can cut it off; chain onto a last line that does not check out;
@@ -55,12 +55,12 @@ static const char zero_hash[AUDIT_HEX_SIZE] =
 static const char *const event_names[AUDIT_EV_COUNT] = { AUDIT_EVENTS(AUDIT_EVENT_NAME) };
 #undef AUDIT_EVENT_NAME
 
-const char *audit_event_name(enum audit_event_type type)
+const char *auditlog_event_name(enum auditlog_event_type type)
 {
 	return (unsigned)type < AUDIT_EV_COUNT ? event_names[type] : NULL;
 }
 
-const char *audit_strerror(int status)
+const char *auditlog_strerror(int status)
 {
 	switch (status) {
 	case AUDIT_OK:        return "ok";
@@ -73,7 +73,7 @@ const char *audit_strerror(int status)
 	return "unknown audit status";
 }
 
-void audit_event_init(struct audit_event *ev, enum audit_event_type type, const char *user)
+void auditlog_event_init(struct auditlog_event *ev, enum auditlog_event_type type, const char *user)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
@@ -263,7 +263,7 @@ static void put_number(struct out *o, unsigned long long v)
 
 /* Appends the line for ev (with its newline) to o. The hash covers the
    line's bytes from its '{' through the closing quote of "prev". */
-static int build_line(struct out *o, const struct audit_event *ev, const char *host, time_t when,
+static int build_line(struct out *o, const struct auditlog_event *ev, const char *host, time_t when,
                       unsigned long long seq, const char prev[AUDIT_HEX_SIZE])
 {
 	size_t start = o->len;
@@ -274,7 +274,7 @@ static int build_line(struct out *o, const struct audit_event *ev, const char *h
 		return AUDIT_EINVAL;
 	put_string_or_null(o, "host", host);
 	put_string_or_null(o, "user", ev->user);
-	put_string_or_null(o, "event", audit_event_name(ev->type));
+	put_string_or_null(o, "event", auditlog_event_name(ev->type));
 	put_string_or_null(o, "rule", ev->rule);
 	put_string_or_null(o, "reason", ev->reason);
 	put_key(o, "duration");
@@ -442,7 +442,7 @@ static int take_event(struct cursor *c, int *event)
 	return fail(c, "a known event name");
 }
 
-/* What audit_verify() needs from a line. */
+/* What auditlog_verify() needs from a line. */
 struct record {
 	unsigned long long seq;
 	int event;
@@ -497,8 +497,8 @@ static int take_key(struct cursor *c, size_t i)
 }
 
 /* Parses a line (without its newline) and checks its hash. Returns an
-   audit_fault; on a fault, why (if not NULL) says what is wrong. */
-static enum audit_fault check_record(const char *line, size_t len, struct record *rec,
+   auditlog_fault; on a fault, why (if not NULL) says what is wrong. */
+static enum auditlog_fault check_record(const char *line, size_t len, struct record *rec,
                                      char *why, size_t whysize)
 {
 	struct cursor c = { line, line + len, NULL };
@@ -575,7 +575,7 @@ static int pread_full(int fd, char *buf, size_t n, off_t off)
 	return 0;
 }
 
-static int tampered(struct audit_log *log, const char *why)
+static int tampered(struct auditlog_log *log, const char *why)
 {
 	log->why = why;
 	return AUDIT_ETAMPERED;
@@ -586,7 +586,7 @@ static int tampered(struct audit_log *log, const char *why)
  * and sets log->seq and log->head from it; an empty file starts a chain.
  * *size is the file's size.
  */
-static int read_tail(struct audit_log *log, char *buf, off_t *size)
+static int read_tail(struct auditlog_log *log, char *buf, off_t *size)
 {
 	struct stat st;
 	if (fstat(log->fd, &st) != 0)
@@ -609,7 +609,7 @@ static int read_tail(struct audit_log *log, char *buf, off_t *size)
 	if (start == 0 && want < (size_t)st.st_size)
 		return tampered(log, "the last line is too long");
 	struct record rec;
-	enum audit_fault f = check_record(buf + start, want - 1 - start, &rec, NULL, 0);
+	enum auditlog_fault f = check_record(buf + start, want - 1 - start, &rec, NULL, 0);
 	if (f == AUDIT_FAULT_MALFORMED)
 		return tampered(log, "the last line is not a well-formed audit record");
 	if (f != AUDIT_FAULT_NONE)
@@ -621,7 +621,7 @@ static int read_tail(struct audit_log *log, char *buf, off_t *size)
 }
 
 /* One write() of the whole line; a short write is cut off again. */
-static int write_line(struct audit_log *log, const char *buf, size_t len, off_t old_size)
+static int write_line(struct auditlog_log *log, const char *buf, size_t len, off_t old_size)
 {
 	ssize_t n;
 	do
@@ -636,10 +636,10 @@ static int write_line(struct audit_log *log, const char *buf, size_t len, off_t 
 	return AUDIT_EIO;
 }
 
-static int check_event(const struct audit_log *log, const struct audit_event *ev,
+static int check_event(const struct auditlog_log *log, const struct auditlog_event *ev,
                        const char **host, time_t *when)
 {
-	if (!log || log->fd < 0 || !ev || !audit_event_name(ev->type) || !ev->user || !*ev->user ||
+	if (!log || log->fd < 0 || !ev || !auditlog_event_name(ev->type) || !ev->user || !*ev->user ||
 	    ev->time < 0 || ev->expiry < 0)
 		return AUDIT_EINVAL;
 	if (ev->policy && !is_hex64(ev->policy, strlen(ev->policy)))
@@ -651,7 +651,7 @@ static int check_event(const struct audit_log *log, const struct audit_event *ev
 	return *when < 0 ? AUDIT_EIO : 0;
 }
 
-static int append_next(struct audit_log *log, const struct audit_event *ev, const char *host,
+static int append_next(struct auditlog_log *log, const struct auditlog_event *ev, const char *host,
                        time_t when, struct out *o)
 {
 	off_t size;
@@ -702,7 +702,7 @@ static int hash_file(int fd, char *buf, char out[AUDIT_HEX_SIZE], unsigned long 
 	return 0;
 }
 
-static int append_restart(struct audit_log *log, const struct audit_event *ev, const char *host,
+static int append_restart(struct auditlog_log *log, const struct auditlog_event *ev, const char *host,
                           time_t when, struct out *o)
 {
 	char prev[AUDIT_HEX_SIZE], head[AUDIT_HEX_SIZE];
@@ -725,7 +725,7 @@ static int append_restart(struct audit_log *log, const struct audit_event *ev, c
 	return 0;
 }
 
-static int append_event(struct audit_log *log, const struct audit_event *ev, int restart)
+static int append_event(struct auditlog_log *log, const struct auditlog_event *ev, int restart)
 {
 	const char *host;
 	time_t when;
@@ -750,12 +750,12 @@ static int append_event(struct audit_log *log, const struct audit_event *ev, int
 	return rc;
 }
 
-int audit_append(struct audit_log *log, const struct audit_event *ev)
+int auditlog_append(struct auditlog_log *log, const struct auditlog_event *ev)
 {
 	return append_event(log, ev, 0);
 }
 
-int audit_restart(struct audit_log *log, const struct audit_event *ev)
+int auditlog_restart(struct auditlog_log *log, const struct auditlog_event *ev)
 {
 	if (!ev || ev->type != AUDIT_EV_TAMPER_DETECTED)
 		return AUDIT_EINVAL;
@@ -820,7 +820,7 @@ static int read_host(char host[256])
 }
 
 /* Reads the last line under the lock to continue the chain. */
-static int load_tail(struct audit_log *log)
+static int load_tail(struct auditlog_log *log)
 {
 	off_t size;
 	char *buf = malloc(BUF_SIZE);
@@ -838,7 +838,7 @@ static int load_tail(struct audit_log *log)
 	return rc;
 }
 
-int audit_open_flags(struct audit_log *log, const char *path, unsigned flags)
+int auditlog_open_flags(struct auditlog_log *log, const char *path, unsigned flags)
 {
 	int created = 0, rc;
 	memset(log, 0, sizeof(*log));
@@ -857,7 +857,7 @@ int audit_open_flags(struct audit_log *log, const char *path, unsigned flags)
 		rc = load_tail(log);
 	if (rc != 0 && rc != AUDIT_ETAMPERED) {
 		int saved = errno;
-		audit_close(log);
+		auditlog_close(log);
 		errno = saved;
 		return rc;
 	}
@@ -866,12 +866,12 @@ int audit_open_flags(struct audit_log *log, const char *path, unsigned flags)
 	return rc;
 }
 
-int audit_open(struct audit_log *log, const char *path)
+int auditlog_open(struct auditlog_log *log, const char *path)
 {
-	return audit_open_flags(log, path, 0);
+	return auditlog_open_flags(log, path, 0);
 }
 
-void audit_close(struct audit_log *log)
+void auditlog_close(struct auditlog_log *log)
 {
 	if (log && log->fd >= 0) {
 		/* Every line was synced when written: a failing close loses nothing. */
@@ -885,7 +885,7 @@ void audit_close(struct audit_log *log)
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static int bad_line(struct audit_verify_result *r, unsigned long long line, enum audit_fault fault,
+static int bad_line(struct auditlog_verify_result *r, unsigned long long line, enum auditlog_fault fault,
                     const char *fmt, ...)
 {
 	va_list ap;
@@ -900,10 +900,10 @@ static int bad_line(struct audit_verify_result *r, unsigned long long line, enum
 /* Checks line number n (len bytes with its newline, if any) against prev,
    the previous line's SHA-256, which it then replaces with its own. */
 static int check_line(const char *line, size_t len, unsigned long long n,
-                      char prev[AUDIT_HEX_SIZE], struct audit_verify_result *r)
+                      char prev[AUDIT_HEX_SIZE], struct auditlog_verify_result *r)
 {
 	struct record rec;
-	enum audit_fault f;
+	enum auditlog_fault f;
 	if (line[len - 1] != '\n')
 		return bad_line(r, n, AUDIT_FAULT_TRUNCATED,
 		                "no newline at the end: the last line was truncated or appended to");
@@ -930,7 +930,7 @@ static int check_line(const char *line, size_t len, unsigned long long n,
 	return 0;
 }
 
-static int verify_stream(FILE *f, struct audit_verify_result *r)
+static int verify_stream(FILE *f, struct auditlog_verify_result *r)
 {
 	char prev[AUDIT_HEX_SIZE], *line = NULL;
 	size_t cap = 0;
@@ -947,7 +947,7 @@ static int verify_stream(FILE *f, struct audit_verify_result *r)
 	return rc;
 }
 
-int audit_verify(const char *path, struct audit_verify_result *r)
+int auditlog_verify(const char *path, struct auditlog_verify_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
@@ -966,10 +966,10 @@ int audit_verify(const char *path, struct audit_verify_result *r)
 	return rc;
 }
 
-int audit_verify_command(const char *path)
+int auditlog_verify_command(const char *path)
 {
-	struct audit_verify_result r;
-	int rc = audit_verify(path, &r);
+	struct auditlog_verify_result r;
+	int rc = auditlog_verify(path, &r);
 	if (rc == 0)
 		printf("ok: %llu lines\n", r.lines);
 	else if (rc == AUDIT_ETAMPERED)

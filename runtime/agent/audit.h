@@ -23,13 +23,13 @@
  * So a caller's text can never end a line, a string or the object early.
  *
  * Ownership: every string belongs to the caller and is only read during
- * the call. struct audit_log owns one file descriptor, released by
- * audit_close(). Functions return 0 or a negative enum audit_status.
+ * the call. struct auditlog_log owns one file descriptor, released by
+ * auditlog_close(). Functions return 0 or a negative enum auditlog_status.
  *
  * Processes: appends from any number of processes are serialised by an
  * exclusive fcntl() lock on the log file, held across reading the last
  * line and writing the new one. fcntl() locks belong to the process, so
- * one struct audit_log must not be shared between threads without a mutex.
+ * one struct auditlog_log must not be shared between threads without a mutex.
  */
 #ifndef ELEVATE_AUDIT_H
 #define ELEVATE_AUDIT_H
@@ -49,11 +49,11 @@
 	X(AUDIT_EV_CLOCK_JUMP,      "clock-jump")
 
 #define AUDIT_EVENT_ENUM(e, name) e,
-enum audit_event_type { AUDIT_EVENTS(AUDIT_EVENT_ENUM) AUDIT_EV_COUNT };
+enum auditlog_event_type { AUDIT_EVENTS(AUDIT_EVENT_ENUM) AUDIT_EV_COUNT };
 #undef AUDIT_EVENT_ENUM
 
-/* Every function that can fail returns 0 or one of these; audit_strerror() names them. */
-enum audit_status {
+/* Every function that can fail returns 0 or one of these; auditlog_strerror() names them. */
+enum auditlog_status {
 	AUDIT_OK        =  0,
 	AUDIT_EIO       = -1,      /* a system call failed: errno says which */
 	AUDIT_ETAMPERED = -2,      /* the log's last line is torn, malformed or forged */
@@ -66,10 +66,10 @@ enum audit_status {
 #define AUDIT_FIELD_MAX  1024      /* longest string field kept, in input bytes */
 #define AUDIT_LINE_MAX   32768     /* longest line, without its newline */
 
-#define AUDIT_NO_SYSLOG  0x1u      /* audit_open_flags(): do not copy lines to syslog */
+#define AUDIT_NO_SYSLOG  0x1u      /* auditlog_open_flags(): do not copy lines to syslog */
 
-struct audit_event {
-	enum audit_event_type type;
+struct auditlog_event {
+	enum auditlog_event_type type;
 	time_t time;            /* when it happened; 0 means now, time(NULL) */
 	const char *host;       /* NULL means the log's host (uname's nodename) */
 	const char *user;       /* required, non-empty */
@@ -81,7 +81,7 @@ struct audit_event {
 	const char *detail;     /* NULL writes null */
 };
 
-struct audit_log {
+struct auditlog_log {
 	int fd;                         /* the log, or -1 */
 	unsigned flags;                 /* AUDIT_NO_SYSLOG */
 	unsigned long long seq;         /* the last line's seq; 0 for an empty log */
@@ -90,8 +90,8 @@ struct audit_log {
 	char host[256];
 };
 
-/* Why audit_verify() rejected a line. */
-enum audit_fault {
+/* Why auditlog_verify() rejected a line. */
+enum auditlog_fault {
 	AUDIT_FAULT_NONE,
 	AUDIT_FAULT_MALFORMED,          /* not the documented JSON shape */
 	AUDIT_FAULT_TRUNCATED,          /* last line without its newline */
@@ -100,21 +100,21 @@ enum audit_fault {
 	AUDIT_FAULT_PREV,               /* "prev" does not match the previous line */
 };
 
-struct audit_verify_result {
+struct auditlog_verify_result {
 	unsigned long long lines;       /* lines that checked out (all of them if the log is good) */
 	unsigned long long bad_line;    /* the first bad line, 1-based; 0 if none */
-	enum audit_fault fault;
+	enum auditlog_fault fault;
 	char why[192];                  /* one line of text, no line number */
 };
 
 /* The name written for an event type, or NULL if out of range. */
-const char *audit_event_name(enum audit_event_type type);
+const char *auditlog_event_name(enum auditlog_event_type type);
 
 /* A message for a status returned by this module. */
-const char *audit_strerror(int status);
+const char *auditlog_strerror(int status);
 
 /* An event with every optional field null: time now, no duration. */
-void audit_event_init(struct audit_event *ev, enum audit_event_type type, const char *user);
+void auditlog_event_init(struct auditlog_event *ev, enum auditlog_event_type type, const char *user);
 
 /*
  * Opens (creating with mode 0600 if absent) the log at path, refusing a
@@ -123,11 +123,11 @@ void audit_event_init(struct audit_event *ev, enum audit_event_type type, const 
  * its last line under the lock to continue the chain.
  * AUDIT_ETAMPERED: the last line is malformed, torn or does not match its
  * hash; log->why says how. The log stays OPEN in that case only: the
- * caller must either audit_restart() or audit_close() it, and
- * audit_append() keeps refusing. On every other error the log is closed.
+ * caller must either auditlog_restart() or auditlog_close() it, and
+ * auditlog_append() keeps refusing. On every other error the log is closed.
  */
-int audit_open(struct audit_log *log, const char *path);
-int audit_open_flags(struct audit_log *log, const char *path, unsigned flags);
+int auditlog_open(struct auditlog_log *log, const char *path);
+int auditlog_open_flags(struct auditlog_log *log, const char *path, unsigned flags);
 
 /*
  * Appends one event: under the lock, rereads the last line (another
@@ -137,7 +137,7 @@ int audit_open_flags(struct audit_log *log, const char *path, unsigned flags);
  * AUDIT_NO_SYSLOG. AUDIT_ETAMPERED if the last line does not check out:
  * nothing is written then. Updates log->seq and log->head.
  */
-int audit_append(struct audit_log *log, const struct audit_event *ev);
+int auditlog_append(struct auditlog_log *log, const struct auditlog_event *ev);
 
 /*
  * Starts a new chain segment after detected tampering. ev->type must be
@@ -145,12 +145,12 @@ int audit_append(struct audit_log *log, const struct audit_event *ev);
  * newline one is written first (ending the torn line); the new line's
  * "seq" is its line number and its "prev" is the SHA-256 of every byte the
  * file held before this call, so the damaged state is pinned. Later
- * appends chain to it as usual. audit_verify() still reports the first
+ * appends chain to it as usual. auditlog_verify() still reports the first
  * damaged line: a restart records tampering, it never hides it.
  */
-int audit_restart(struct audit_log *log, const struct audit_event *ev);
+int auditlog_restart(struct auditlog_log *log, const struct auditlog_event *ev);
 
-void audit_close(struct audit_log *log);
+void auditlog_close(struct auditlog_log *log);
 
 /*
  * Checks the whole log: every line's shape, "seq" == line number, "hash",
@@ -160,7 +160,7 @@ void audit_close(struct audit_log *log);
  * Opens path with the caller's privileges: a set-user-ID caller must drop
  * them before verifying a path the user chose.
  */
-int audit_verify(const char *path, struct audit_verify_result *r);
+int auditlog_verify(const char *path, struct auditlog_verify_result *r);
 
 /*
  * `elevate log verify [FILE]`: prints "ok: N lines" and returns 0, or
@@ -168,6 +168,6 @@ int audit_verify(const char *path, struct audit_verify_result *r);
  * cannot be read, prints "elevate: PATH: error" on standard error and
  * returns 1.
  */
-int audit_verify_command(const char *path);
+int auditlog_verify_command(const char *path);
 
 #endif

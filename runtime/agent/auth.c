@@ -36,7 +36,7 @@
 #define PAM_MAX_MSG_SIZE 512
 #endif
 
-#define TTY_NAME_MAX 256
+#define TTY_PATH_MAX 256            /* a terminal's name for PAM_TTY */
 
 /* ---- names and small helpers ------------------------------------------------ */
 
@@ -263,6 +263,7 @@ struct conv {
 	unsigned method;           /* the method being tried */
 	int tty;                   /* the terminal, or -1 */
 	bool secret_given;         /* AUTH_INPUT_BUFFER: the password was handed to PAM */
+	bool overlong;             /* a typed answer did not fit: the try failed, retry allowed */
 	int stop;                  /* AUTH_OK, or why the user cannot answer any more */
 };
 
@@ -283,8 +284,9 @@ static int open_tty(const char *path, int *fd)
 static int prompt_guarded(int tty, const char *msg, const struct termios *quiet, bool echo,
                           char *buf, size_t size, long long deadline)
 {
-	int rc = show(tty, msg, false) ? AUTH_E_IO : AUTH_OK;
-	if (rc == AUTH_OK && tcsetattr(tty, TCSADRAIN, quiet) != 0)
+	/* Echo off before the prompt shows: nothing typed after it is echoed. */
+	int rc = tcsetattr(tty, TCSADRAIN, quiet) != 0 ? AUTH_E_IO : AUTH_OK;
+	if (rc == AUTH_OK && show(tty, msg, false) != 0)
 		rc = AUTH_E_IO;
 	if (rc == AUTH_OK)
 		rc = read_line_until(tty, buf, size, deadline);
@@ -297,7 +299,8 @@ static int tty_prompt(const struct conv *c, const char *msg, bool echo, char *bu
 {
 	struct termios old, quiet;
 	struct sigaction saved[NGUARDED];
-	long long deadline = deadline_after(c->cfg->timeout_s);
+	unsigned timeout_s = c->cfg->timeout_s ? c->cfg->timeout_s : AUTH_DEFAULT_TIMEOUT_S;
+	long long deadline = deadline_after(timeout_s);
 	int rc, sig;
 	if (deadline < 0)
 		return AUTH_E_IO;
@@ -360,7 +363,9 @@ static int answer(struct conv *c, const struct pam_message *m, char **out)
 	if (rc == AUTH_OK)
 		rc = dup_secret(buf, out);
 	auth_wipe(buf, sizeof(buf));
-	if (rc != AUTH_OK && rc != AUTH_E_ARG)   /* AUTH_E_ARG: too long, a failed try */
+	if (rc == AUTH_E_ARG)             /* too long: a failed try, whatever PAM makes of it */
+		c->overlong = true;
+	else if (rc != AUTH_OK)
 		c->stop = rc;
 	return rc;
 }
@@ -438,7 +443,7 @@ static void record_failure(struct auth_result *res, const struct conv *c, pam_ha
 
 static int set_items(pam_handle_t *h, const char *user, const struct conv *c)
 {
-	char name[TTY_NAME_MAX];
+	char name[TTY_PATH_MAX];
 	int rc = pam_set_item(h, PAM_RUSER, user);
 	if (rc == PAM_SUCCESS && c->tty >= 0 && ttyname_r(c->tty, name, sizeof(name)) == 0)
 		rc = pam_set_item(h, PAM_TTY, name);
@@ -478,6 +483,7 @@ static int run_once(const char *service, const char *user, struct conv *c,
 	int rc, st, end;
 	*retry = false;
 	c->secret_given = false;
+	c->overlong = false;
 	rc = pam_start(service, user, &pc, &h);
 	if (rc != PAM_SUCCESS || !h) {
 		record_failure(res, c, h, rc == PAM_SUCCESS ? PAM_SYSTEM_ERR : rc);
@@ -502,6 +508,8 @@ static int run_once(const char *service, const char *user, struct conv *c,
 	}
 	if (st != AUTH_OK && c->stop != AUTH_OK)
 		return c->stop;           /* timed out, interrupted, no terminal: stop */
+	if (st == AUTH_E_FAILED && c->overlong)
+		*retry = true;            /* modules map a refused answer differently */
 	return st;
 }
 
@@ -555,16 +563,20 @@ static int authenticate(const char *user, unsigned accepted, struct conv *c,
 	int rc = AUTH_E_FAILED;
 	if (cfg->input == AUTH_INPUT_BUFFER)
 		tries = 1;                /* the same password again cannot do better */
-	if (accepted & EP_AUTH_BIOMETRIC)
+	if (accepted & EP_AUTH_BIOMETRIC) {
 		rc = try_method(EP_AUTH_BIOMETRIC, cfg->service_biometric ? cfg->service_biometric
 		                : AUTH_DEFAULT_SERVICE_BIOMETRIC, 1, user, c, res);
-	if (rc == AUTH_OK)
-		res->method = EP_AUTH_BIOMETRIC;
-	else if (rc == AUTH_E_FAILED && (accepted & EP_AUTH_PASSWORD))
+		if (rc == AUTH_OK) {
+			res->method = EP_AUTH_BIOMETRIC;
+			return rc;
+		}
+	}
+	if (rc == AUTH_E_FAILED && (accepted & EP_AUTH_PASSWORD)) {
 		rc = try_method(EP_AUTH_PASSWORD, cfg->service_password ? cfg->service_password
 		                : AUTH_DEFAULT_SERVICE_PASSWORD, tries, user, c, res);
-	if (rc == AUTH_OK && !res->method)
-		res->method = EP_AUTH_PASSWORD;
+		if (rc == AUTH_OK)
+			res->method = EP_AUTH_PASSWORD;
+	}
 	return rc;
 }
 

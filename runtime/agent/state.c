@@ -480,7 +480,7 @@ static bool parse_num(const struct tok *t, uint64_t max, uint64_t *v)
 	uint64_t x = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		unsigned d = (unsigned)(t->s[i] - '0');
-		if (d > 9 || x > (max - d) / 10)
+		if (d > 9 || d > max || x > (max - d) / 10)
 			return false;
 		x = x * 10 + d;
 	}
@@ -575,12 +575,14 @@ static int parse_header(struct cursor *cur, struct contents *c)
 {
 	struct tok line[4], f[2];
 	uint64_t v;
-	for (int i = 0; i < 4; i++)
-		if (next_line(cur, &line[i]) != 1)
-			return STATE_E_MALFORMED;
-	int rc = parse_magic(&line[0]);
+	if (next_line(cur, &line[0]) != 1)
+		return STATE_E_MALFORMED;
+	int rc = parse_magic(&line[0]);   /* first, so that any other version is named as such */
 	if (rc != 0)
 		return rc;
+	for (int i = 1; i < 4; i++)
+		if (next_line(cur, &line[i]) != 1)
+			return STATE_E_MALFORMED;
 	if (!keyed(&line[1], "latest", f, 2) || !parse_time(&f[1], &c->latest))
 		return STATE_E_MALFORMED;
 	if (!keyed(&line[2], "locked", f, 2) || !parse_num(&f[1], 1, &v))
@@ -627,4 +629,822 @@ static int parse(const char *data, size_t len, struct contents *c)
 	if (rc != 0)
 		contents_free(c);
 	return rc;
+}
+
+/* ---- files ------------------------------------------------------------------------ */
+
+static bool safe_mode(const struct stat *s, uid_t owner)
+{
+	return s->st_uid == owner && (s->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+static int check_dir(int dirfd, uid_t owner)
+{
+	struct stat s;
+	if (fstat(dirfd, &s) != 0)
+		return STATE_E_IO;
+	return S_ISDIR(s.st_mode) && safe_mode(&s, owner) ? 0 : STATE_E_UNSAFE_DIR;
+}
+
+static int check_file(int fd, uid_t owner, struct stat *s)
+{
+	if (fstat(fd, s) != 0)
+		return STATE_E_IO;
+	return S_ISREG(s->st_mode) && safe_mode(s, owner) ? 0 : STATE_E_UNSAFE_FILE;
+}
+
+/* Closes fd keeping errno; for descriptors only read from. */
+static void close_quietly(int fd)
+{
+	int saved = errno;
+	(void)close(fd);
+	errno = saved;
+}
+
+static int read_fd(int fd, char *data, size_t size, size_t *len)
+{
+	size_t got = 0;
+	for (;;) {
+		ssize_t r = read(fd, data + got, size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return STATE_E_IO;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		if (got == size)
+			return STATE_E_TOO_BIG;   /* grew past its size while we read */
+	}
+	*len = got;
+	return 0;
+}
+
+/* Reads DIR/state whole; *data NULL if the file does not exist. */
+static int read_state_file(const struct state *st, char **data, size_t *len)
+{
+	*data = NULL;
+	*len = 0;
+	int fd = openat(st->dirfd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return errno == ELOOP ? STATE_E_UNSAFE_FILE : STATE_E_IO;
+	}
+	struct stat s;
+	int rc = check_file(fd, st->owner, &s);
+	if (rc == 0 && (unsigned long long)s.st_size > STATE_FILE_MAX)
+		rc = STATE_E_TOO_BIG;
+	size_t size = rc == 0 ? (size_t)s.st_size + 1 : 0;
+	if (rc == 0 && !(*data = malloc(size)))
+		rc = STATE_E_NOMEM;
+	if (rc == 0)
+		rc = read_fd(fd, *data, size, len);
+	close_quietly(fd);
+	if (rc != 0) {
+		free(*data);
+		*data = NULL;
+	}
+	return rc;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return STATE_E_IO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int sync_fd(int fd)
+{
+#ifdef F_FULLFSYNC
+	if (fcntl(fd, F_FULLFSYNC) == 0)   /* macOS: fsync() does not flush the disk's cache */
+		return 0;
+#endif
+	return fsync(fd) == 0 ? 0 : STATE_E_IO;
+}
+
+/* DIR/state.tmp with the bytes, mode 0600, owned by the owner, synced. */
+static int write_temp(const struct state *st, const char *data, size_t len)
+{
+	if (unlinkat(st->dirfd, TEMP_FILE, 0) != 0 && errno != ENOENT)
+		return STATE_E_IO;   /* a stale one is left by a crash */
+	int fd = openat(st->dirfd, TEMP_FILE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return STATE_E_IO;
+	struct stat s;
+	int rc = fchmod(fd, 0600) == 0 ? 0 : STATE_E_IO;
+	if (rc == 0)
+		rc = check_file(fd, st->owner, &s);   /* we are not the owner: refuse to write */
+	if (rc == 0)
+		rc = write_all(fd, data, len);
+	if (rc == 0)
+		rc = sync_fd(fd);
+	if (close(fd) != 0 && rc == 0)
+		rc = STATE_E_IO;
+	return rc;
+}
+
+static int run_hook(const struct state *st, enum state_step step, const char *op)
+{
+	if (st->opt.step_hook && st->opt.step_hook(st->opt.step_arg, step, op) != 0)
+		return STATE_E_HOOK;
+	return 0;
+}
+
+/* Prunes the history, then replaces DIR/state with the contents; on failure DIR/state is untouched. */
+static int save(struct state *st, const char *op)
+{
+	char *data = NULL;
+	size_t len = 0;
+	prune_hist(&st->c);
+	int rc = serialize(&st->c, &data, &len);
+	if (rc == 0)
+		rc = write_temp(st, data, len);
+	free(data);
+	if (rc == 0)
+		rc = run_hook(st, STATE_STEP_TEMP_WRITTEN, op);
+	if (rc == 0 && renameat(st->dirfd, TEMP_FILE, st->dirfd, STATE_FILE) != 0)
+		rc = STATE_E_IO;
+	if (rc != 0) {
+		int saved = errno;
+		(void)unlinkat(st->dirfd, TEMP_FILE, 0);   /* best effort: DIR/state is intact */
+		errno = saved;
+		return rc;
+	}
+	if (sync_fd(st->dirfd) != 0)
+		return STATE_E_IO;
+	return run_hook(st, STATE_STEP_RENAMED, op);
+}
+
+/* ---- the lock ------------------------------------------------------------------------ */
+
+static long long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+		return -1;
+	return (long long)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* DIR/lock, opened once per handle and kept open (closing it would drop the lock). */
+static int open_lock_file(struct state *st)
+{
+	if (st->lockfd >= 0)
+		return 0;
+	int fd = openat(st->dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == ELOOP || errno == EISDIR ? STATE_E_UNSAFE_FILE : STATE_E_IO;
+	struct stat s;
+	int rc = check_file(fd, st->owner, &s);
+	if (rc != 0) {
+		close_quietly(fd);
+		return rc;
+	}
+	st->lockfd = fd;
+	return 0;
+}
+
+/* Polls F_SETLK rather than F_SETLKW with an alarm, so the wait is bounded without signals. */
+static int poll_lock(int fd, unsigned timeout_ms)
+{
+	struct timespec start;
+	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
+		return STATE_E_IO;
+	for (;;) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return 0;
+		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
+			return STATE_E_IO;
+		long long waited = elapsed_ms(&start);
+		if (waited < 0)
+			return STATE_E_IO;
+		if (waited >= (long long)timeout_ms)
+			return STATE_E_LOCK_TIMEOUT;
+		long long nap = (long long)timeout_ms - waited;
+		struct timespec ts = { 0, (nap < LOCK_POLL_MS ? nap : LOCK_POLL_MS) * 1000000L };
+		(void)nanosleep(&ts, NULL);   /* an early wake-up only polls sooner */
+	}
+}
+
+static void release_lock(struct state *st)
+{
+	if (!st->held)
+		return;
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+	int saved = errno;
+	if (fcntl(st->lockfd, F_SETLK, &fl) != 0) {
+		(void)close(st->lockfd);   /* closing releases it for certain */
+		st->lockfd = -1;
+	}
+	errno = saved;
+	st->held = false;
+}
+
+/* ---- the handle ----------------------------------------------------------------------- */
+
+/* Rereads DIR/state; on failure the handle holds no contents and remembers why. */
+static int reload(struct state *st)
+{
+	char *data;
+	size_t len;
+	struct contents fresh;
+	int rc = read_state_file(st, &data, &len);
+	if (rc == 0 && data)
+		rc = parse(data, len, &fresh);
+	else if (rc == 0)
+		contents_init(&fresh);
+	free(data);
+	contents_free(&st->c);
+	if (rc == 0)
+		st->c = fresh;
+	st->fault = rc;
+	return rc;
+}
+
+int state_reload(struct state *st)
+{
+	return st ? reload(st) : STATE_E_ARG;
+}
+
+static int open_dir(const char *dir, int *fd)
+{
+	*fd = open(dir ? dir : STATE_DEFAULT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	if (errno == ENOENT)
+		return STATE_E_NO_DIR;
+	return errno == ELOOP || errno == ENOTDIR ? STATE_E_UNSAFE_DIR : STATE_E_IO;
+}
+
+int state_open_opt(const char *dir, uid_t owner, const struct state_options *opt,
+                   struct state **out)
+{
+	if (!out)
+		return STATE_E_ARG;
+	struct state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return STATE_E_NOMEM;
+	st->lockfd = -1;
+	st->owner = owner;
+	if (opt)
+		st->opt = *opt;
+	contents_init(&st->c);
+	int rc = open_dir(dir, &st->dirfd);
+	if (rc != 0)
+		st->dirfd = -1;
+	if (rc == 0)
+		rc = check_dir(st->dirfd, owner);
+	if (rc == 0)
+		rc = reload(st);
+	if (rc != 0) {
+		state_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+int state_open(const char *dir, uid_t owner, struct state **out)
+{
+	return state_open_opt(dir, owner, NULL, out);
+}
+
+void state_close(struct state *st)
+{
+	if (!st)
+		return;
+	int saved = errno;
+	release_lock(st);
+	if (st->lockfd >= 0)
+		(void)close(st->lockfd);
+	if (st->dirfd >= 0)
+		(void)close(st->dirfd);
+	contents_free(&st->c);
+	free(st);
+	errno = saved;
+}
+
+int state_lock(struct state *st, unsigned timeout_ms)
+{
+	if (!st || st->held)
+		return STATE_E_ARG;
+	int rc = check_dir(st->dirfd, st->owner);
+	if (rc == 0)
+		rc = open_lock_file(st);
+	if (rc == 0)
+		rc = poll_lock(st->lockfd, timeout_ms ? timeout_ms : STATE_LOCK_TIMEOUT_MS);
+	if (rc != 0)
+		return rc;
+	st->held = true;
+	rc = run_hook(st, STATE_STEP_LOCKED, "lock");
+	if (rc == 0)
+		rc = reload(st);
+	if (rc != 0)
+		release_lock(st);
+	return rc;
+}
+
+void state_unlock(struct state *st)
+{
+	if (st)
+		release_lock(st);
+}
+
+/* ---- changes ------------------------------------------------------------------------- */
+
+/*
+ * A change to the contents. Returns a status; sets *dirty when the contents
+ * changed and must be written (also when it returns an error, as when a
+ * clock jump locks elevation and the grant is refused). A change that
+ * fails without setting *dirty has not touched the contents.
+ */
+typedef int (*change_fn)(struct state *st, void *arg, bool *dirty);
+
+/* Runs a change under the lock (taken and released here if the caller does not hold it). */
+static int change(struct state *st, const char *op, change_fn fn, void *arg)
+{
+	if (!st)
+		return STATE_E_ARG;
+	bool own_lock = !st->held;
+	int rc = own_lock ? state_lock(st, st->opt.lock_timeout_ms) : st->fault;
+	if (rc != 0)
+		return rc;
+	bool dirty = false;
+	rc = fn(st, arg, &dirty);
+	if (dirty) {
+		int wrc = save(st, op);
+		if (wrc != 0) {
+			int saved = errno;
+			(void)reload(st);   /* show what is on disk; a failure is remembered */
+			errno = saved;
+			rc = wrc;
+		}
+	}
+	if (own_lock)
+		release_lock(st);
+	return rc;
+}
+
+static unsigned tolerance(const struct state *st)
+{
+	return st->opt.clock_tolerance ? st->opt.clock_tolerance : STATE_CLOCK_TOLERANCE;
+}
+
+/* Whether t is more than the tolerance before the latest time seen. */
+static bool went_back(const struct state *st, int64_t t)
+{
+	return st->c.latest > t && st->c.latest - t > (int64_t)tolerance(st);
+}
+
+struct begin_arg {
+	const struct state_grant *rec;
+	uint64_t id;
+};
+
+/* Copies the caller's fields into a new intent record (fields checked already). */
+static void fill_record(struct state_grant *g, const struct state_grant *rec, uint64_t id)
+{
+	memset(g, 0, sizeof(*g));
+	g->id = id;
+	g->phase = STATE_PHASE_INTENT;
+	memcpy(g->user, rec->user, strlen(rec->user) + 1);
+	memcpy(g->rule, rec->rule, strlen(rec->rule) + 1);
+	memcpy(g->reason, rec->reason, strlen(rec->reason) + 1);
+	memcpy(g->boot_id, rec->boot_id, strlen(rec->boot_id) + 1);
+	g->start_wall = rec->start_wall;
+	g->duration = rec->duration;
+	g->expiry_wall = rec->start_wall + rec->duration;
+	g->mono_start = rec->mono_start;
+}
+
+static int do_begin_grant(struct state *st, void *arg, bool *dirty)
+{
+	struct begin_arg *a = arg;
+	struct contents *c = &st->c;
+	if (c->locked)
+		return STATE_E_LOCKED;
+	if (went_back(st, a->rec->start_wall)) {
+		c->locked = true;
+		*dirty = true;
+		return STATE_E_CLOCK_BACK;
+	}
+	if (c->ng >= STATE_MAX_GRANTS || c->next_id == UINT64_MAX)
+		return STATE_E_FULL;
+	/* Everything that can fail first: then nothing changes unless everything does. */
+	char *user = NULL;
+	int rc = reserve_grant(c);
+	if (rc == 0)
+		rc = reserve_hist(c);
+	if (rc == 0 && !(user = strdup(a->rec->user)))
+		rc = STATE_E_NOMEM;
+	if (rc != 0)
+		return rc;
+	cap_hist(c, user);   /* only drops entries beyond what a limit can count */
+	c->h[c->nh].user = user;
+	c->h[c->nh].t = a->rec->start_wall;
+	c->nh++;
+	a->id = c->next_id++;
+	fill_record(&c->g[c->ng++], a->rec, a->id);
+	if (a->rec->start_wall > c->latest)
+		c->latest = a->rec->start_wall;
+	*dirty = true;
+	return 0;
+}
+
+int state_begin_grant(struct state *st, const struct state_grant *rec, uint64_t *id)
+{
+	if (!rec || !id)
+		return STATE_E_ARG;
+	if (!grant_fields_ok(rec))
+		return STATE_E_BAD_FIELD;
+	struct begin_arg a = { rec, 0 };
+	int rc = change(st, "begin-grant", do_begin_grant, &a);
+	if (rc == 0)
+		*id = a.id;
+	return rc;
+}
+
+static int do_commit(struct state *st, void *arg, bool *dirty)
+{
+	struct state_grant *g = find_grant(&st->c, *(const uint64_t *)arg);
+	if (!g)
+		return STATE_E_NOT_FOUND;
+	if (g->phase != STATE_PHASE_INTENT)
+		return STATE_E_PHASE;
+	g->phase = STATE_PHASE_GRANTED;
+	*dirty = true;
+	return 0;
+}
+
+int state_commit_grant(struct state *st, uint64_t id)
+{
+	return change(st, "commit-grant", do_commit, &id);
+}
+
+static int do_begin_revoke(struct state *st, void *arg, bool *dirty)
+{
+	struct state_grant *g = find_grant(&st->c, *(const uint64_t *)arg);
+	if (!g)
+		return STATE_E_NOT_FOUND;
+	if (g->phase != STATE_PHASE_REVOKING) {
+		g->phase = STATE_PHASE_REVOKING;
+		*dirty = true;
+	}
+	return 0;
+}
+
+int state_begin_revoke(struct state *st, uint64_t id)
+{
+	return change(st, "begin-revoke", do_begin_revoke, &id);
+}
+
+static int do_finish_revoke(struct state *st, void *arg, bool *dirty)
+{
+	struct contents *c = &st->c;
+	struct state_grant *g = find_grant(c, *(const uint64_t *)arg);
+	if (!g)
+		return STATE_E_NOT_FOUND;
+	if (g->phase != STATE_PHASE_REVOKING)
+		return STATE_E_PHASE;
+	size_t i = (size_t)(g - c->g);
+	memmove(&c->g[i], &c->g[i + 1], (c->ng - i - 1) * sizeof(*c->g));
+	c->ng--;
+	*dirty = true;
+	return 0;
+}
+
+int state_finish_revoke(struct state *st, uint64_t id)
+{
+	return change(st, "finish-revoke", do_finish_revoke, &id);
+}
+
+struct note_arg {
+	int64_t now;
+	bool went_back;
+};
+
+static int do_note_time(struct state *st, void *arg, bool *dirty)
+{
+	struct note_arg *a = arg;
+	if (went_back(st, a->now)) {
+		if (!st->c.locked) {
+			st->c.locked = true;
+			a->went_back = true;
+			*dirty = true;
+		}
+	} else if (a->now > st->c.latest) {
+		st->c.latest = a->now;
+		*dirty = true;
+	}
+	return 0;
+}
+
+int state_note_time(struct state *st, int64_t now_wall, bool *went_back_out)
+{
+	if (!time_ok(now_wall))
+		return STATE_E_BAD_FIELD;
+	struct note_arg a = { now_wall, false };
+	int rc = change(st, "note-time", do_note_time, &a);
+	if (rc == 0 && went_back_out)
+		*went_back_out = a.went_back;
+	return rc;
+}
+
+static int do_clear_lock(struct state *st, void *arg, bool *dirty)
+{
+	st->c.locked = false;
+	st->c.latest = *(const int64_t *)arg;
+	*dirty = true;
+	return 0;
+}
+
+int state_clear_lock(struct state *st, int64_t now_wall)
+{
+	if (!time_ok(now_wall))
+		return STATE_E_BAD_FIELD;
+	return change(st, "clear-lock", do_clear_lock, &now_wall);
+}
+
+/* ---- questions ------------------------------------------------------------------------ */
+
+/* The handle has contents to answer from. */
+static int readable(const struct state *st)
+{
+	return st ? st->fault : STATE_E_ARG;
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+int state_grant_times(const struct state *st, const char *user, int64_t *out, size_t max,
+                      size_t *n)
+{
+	int rc = readable(st);
+	if (rc != 0)
+		return rc;
+	if (!user || !n || (max > 0 && !out))
+		return STATE_E_ARG;
+	int64_t cutoff = history_cutoff(&st->c);
+	size_t count = 0;
+	int64_t *all = malloc((st->c.nh ? st->c.nh : 1) * sizeof(*all));
+	if (!all)
+		return STATE_E_NOMEM;
+	for (size_t i = 0; i < st->c.nh; i++)
+		if (st->c.h[i].t >= cutoff && strcmp(st->c.h[i].user, user) == 0)
+			all[count++] = st->c.h[i].t;
+	qsort(all, count, sizeof(*all), cmp_time);
+	size_t keep = count < max ? count : max;
+	if (keep > 0)
+		memcpy(out, all + (count - keep), keep * sizeof(*all));
+	free(all);
+	*n = keep;
+	return 0;
+}
+
+int state_get(const struct state *st, uint64_t id, struct state_grant *rec)
+{
+	int rc = readable(st);
+	if (rc != 0)
+		return rc;
+	if (!rec)
+		return STATE_E_ARG;
+	const struct state_grant *g = find_grant(&st->c, id);
+	if (!g)
+		return STATE_E_NOT_FOUND;
+	*rec = *g;
+	return 0;
+}
+
+int state_active(const struct state *st, const char *user, struct state_grant *rec)
+{
+	int rc = readable(st);
+	if (rc != 0)
+		return rc;
+	if (!user || !rec)
+		return STATE_E_ARG;
+	const struct state_grant *best = NULL;
+	for (size_t i = 0; i < st->c.ng; i++) {
+		const struct state_grant *g = &st->c.g[i];
+		if (g->phase == STATE_PHASE_GRANTED && strcmp(g->user, user) == 0 &&
+		    (!best || g->expiry_wall >= best->expiry_wall))
+			best = g;   /* ids ascend, so >= prefers the later of equal expiries */
+	}
+	if (!best)
+		return STATE_E_NOT_FOUND;
+	*rec = *best;
+	return 0;
+}
+
+int64_t state_remaining(const struct state_grant *rec, const struct state_now *now)
+{
+	if (!rec || !now || strncmp(rec->boot_id, now->boot_id, sizeof(rec->boot_id)) != 0 ||
+	    now->mono < rec->mono_start || now->wall >= rec->expiry_wall)
+		return 0;
+	int64_t elapsed = now->mono - rec->mono_start;
+	if (elapsed >= (int64_t)rec->duration)
+		return 0;
+	int64_t left = (int64_t)rec->duration - elapsed;
+	if (now->wall > rec->expiry_wall - left)
+		left = rec->expiry_wall - now->wall;   /* the wall clock ran ahead: end sooner */
+	return left;
+}
+
+/* Which records a list takes. */
+typedef bool (*select_fn)(const struct state_grant *g, const void *arg);
+
+static int collect(const struct state *st, select_fn sel, const void *arg, struct state_list *out)
+{
+	if (!out)
+		return STATE_E_ARG;
+	out->v = NULL;
+	out->n = 0;
+	int rc = readable(st);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < st->c.ng; i++) {
+		if (!sel(&st->c.g[i], arg))
+			continue;
+		if (!out->v && !(out->v = malloc(st->c.ng * sizeof(*out->v))))
+			return STATE_E_NOMEM;
+		out->v[out->n++] = st->c.g[i];
+	}
+	return 0;
+}
+
+static bool sel_expired(const struct state_grant *g, const void *now)
+{
+	return g->phase == STATE_PHASE_GRANTED && state_remaining(g, now) == 0;
+}
+
+static bool sel_pending(const struct state_grant *g, const void *arg)
+{
+	(void)arg;
+	return g->phase != STATE_PHASE_GRANTED;
+}
+
+static bool sel_user(const struct state_grant *g, const void *user)
+{
+	return strcmp(g->user, user) == 0;
+}
+
+int state_expired(const struct state *st, const struct state_now *now, struct state_list *out)
+{
+	if (!now)
+		return STATE_E_ARG;
+	return collect(st, sel_expired, now, out);
+}
+
+int state_pending_repairs(const struct state *st, struct state_list *out)
+{
+	return collect(st, sel_pending, NULL, out);
+}
+
+int state_user_grants(const struct state *st, const char *user, struct state_list *out)
+{
+	if (!user)
+		return STATE_E_ARG;
+	return collect(st, sel_user, user, out);
+}
+
+int state_other_live_grant(const struct state *st, const char *user, uint64_t except_id,
+                           const struct state_now *now, bool *found)
+{
+	int rc = readable(st);
+	if (rc != 0)
+		return rc;
+	if (!user || !now || !found)
+		return STATE_E_ARG;
+	bool any = false;
+	for (size_t i = 0; i < st->c.ng && !any; i++) {
+		const struct state_grant *g = &st->c.g[i];
+		any = g->id != except_id && g->phase == STATE_PHASE_GRANTED &&
+		      strcmp(g->user, user) == 0 && state_remaining(g, now) > 0;
+	}
+	*found = any;
+	return 0;
+}
+
+void state_list_free(struct state_list *list)
+{
+	if (!list)
+		return;
+	free(list->v);
+	list->v = NULL;
+	list->n = 0;
+}
+
+int state_is_locked(const struct state *st, bool *locked)
+{
+	int rc = readable(st);
+	if (rc == 0 && !locked)
+		rc = STATE_E_ARG;
+	if (rc == 0)
+		*locked = st->c.locked;
+	return rc;
+}
+
+int state_latest_time(const struct state *st, int64_t *latest)
+{
+	int rc = readable(st);
+	if (rc == 0 && !latest)
+		rc = STATE_E_ARG;
+	if (rc == 0)
+		*latest = st->c.latest;
+	return rc;
+}
+
+int state_serialize(const struct state *st, char **out, size_t *len)
+{
+	int rc = readable(st);
+	if (rc == 0 && (!out || !len))
+		rc = STATE_E_ARG;
+	return rc == 0 ? serialize(&st->c, out, len) : rc;
+}
+
+/* ---- clocks and the boot id ----------------------------------------------------------- */
+
+/* Checks and copies a boot id of n bytes read from somewhere. */
+static int take_boot_id(const char *s, size_t n, char *buf, size_t size)
+{
+	if (n > 0 && s[n - 1] == '\n')
+		n--;
+	if (!boot_id_ok(s, n))
+		return STATE_E_BOOT_ID;
+	if (n >= size)
+		return STATE_E_ARG;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+static int boot_id_from_file(const char *path, char *buf, size_t size)
+{
+	char tmp[BOOT_ID_READ_MAX];
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return STATE_E_BOOT_ID;
+	struct stat s;
+	int rc = fstat(fd, &s) == 0 && S_ISREG(s.st_mode) ? 0 : STATE_E_BOOT_ID;
+	if (rc == 0)
+		rc = read_fd(fd, tmp, sizeof(tmp), &n) == 0 ? 0 : STATE_E_BOOT_ID;
+	close_quietly(fd);
+	return rc == 0 ? take_boot_id(tmp, n, buf, size) : rc;
+}
+
+#ifdef __APPLE__
+/* kern.bootsessionuuid: a UUID made at each boot (macOS 10.13 and later). Untested. */
+static int boot_id_from_sysctl(char *buf, size_t size)
+{
+	char tmp[BOOT_ID_READ_MAX];
+	size_t n = sizeof(tmp);
+	if (sysctlbyname("kern.bootsessionuuid", tmp, &n, NULL, 0) != 0 || n == 0 || n > sizeof(tmp))
+		return STATE_E_BOOT_ID;
+	if (tmp[n - 1] == '\0')
+		n--;
+	return take_boot_id(tmp, n, buf, size);
+}
+#endif
+
+int state_read_boot_id(const char *path, char *buf, size_t size)
+{
+	if (!buf || size == 0)
+		return STATE_E_ARG;
+#ifdef __APPLE__
+	if (!path)
+		return boot_id_from_sysctl(buf, size);
+#else
+	if (!path)
+		path = STATE_BOOT_ID_PATH;
+#endif
+	return boot_id_from_file(path, buf, size);
+}
+
+int state_read_clock(const char *boot_id_path, struct state_now *now)
+{
+	if (!now)
+		return STATE_E_ARG;
+	struct timespec wall, mono;
+	char boot_id[sizeof(now->boot_id)];
+	if (clock_gettime(CLOCK_REALTIME, &wall) != 0 || clock_gettime(STATE_MONO_CLOCK, &mono) != 0)
+		return STATE_E_IO;
+	int rc = state_read_boot_id(boot_id_path, boot_id, sizeof(boot_id));
+	if (rc != 0)
+		return rc;
+	now->wall = (int64_t)wall.tv_sec;
+	now->mono = (int64_t)mono.tv_sec;
+	memcpy(now->boot_id, boot_id, sizeof(boot_id));
+	return 0;
 }
