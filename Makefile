@@ -65,13 +65,19 @@ COMPILER_SRC := compiler/arena.c compiler/source.c compiler/diag.c compiler/json
                 compiler/suggest.c compiler/parse.c compiler/check.c compiler/compile.c \
                 compiler/uuid.c compiler/profile.c compiler/target_jamf.c compiler/output.c \
                 compiler/bytes.c compiler/codegen.c compiler/target_runtime.c compiler/disasm.c compiler/cli.c compiler/emit_c.c compiler/sign_bytecode.c compiler/rule_index.c \
-                compiler/eval_ref.c compiler/cli_eval.c
+                compiler/eval_ref.c compiler/cli_eval.c compiler/iso_time.c \
+                compiler/passphrase.c compiler/sign_profile.c compiler/cli_verify.c
 GEN_SRC      := $(BUILD)/gen/lexer.c $(BUILD)/gen/parser.c
+# The on-device agent's modules (runtime/agent/), unit-tested by agent-unit.
+AGENT_SRC    := runtime/agent/groupdb.c runtime/agent/audit.c runtime/agent/auth.c runtime/agent/reason.c runtime/agent/state.c
+# auth.c talks to PAM.
+AGENT_LIBS   := -lpam
 
 # The signature check needs libcrypto; the verifier and evaluator do not.
 LIBEP_SIG_SRC := runtime/sig.c
 LIBEP_OBJ    := $(LIBEP_SRC:%.c=$(BUILD)/obj/%.o)
 LIBEP_SIG_OBJ := $(LIBEP_SIG_SRC:%.c=$(BUILD)/obj/%.o)
+LIBEP_SIG    := $(BUILD)/libep-sig.a
 LIBEP        := $(BUILD)/libep.a
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o)
 GEN_OBJ      := $(GEN_SRC:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
@@ -80,12 +86,14 @@ LIBPOLC      := $(BUILD)/libpolc.a
 POLC         := $(BUILD)/polc
 
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+AGENT_OBJ    = $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
+AGENT_TESTS  := $(patsubst tests/agent/%.c,$(BUILD)/tests/agent/%,$(wildcard tests/agent/test_*.c))
 FUZZERS      := frontend runtime
 REPLAYERS    := $(FUZZERS:%=$(BUILD)/tests/replay_%)
 TOOLS_BIN    := $(BUILD)/tests/plist_dtd_check
 
 .PHONY: all demo check check-run deps unit golden eval-golden check-symbols fuzz-replay fuzz install uninstall clean
-all: $(POLC) $(LIBEP)
+all: $(POLC) $(LIBEP) $(LIBEP_SIG)
 
 # ---- generated lexer and parser -------------------------------------------
 
@@ -129,6 +137,10 @@ $(LIBEP): $(LIBEP_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+$(LIBEP_SIG): $(LIBEP_SIG_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
 $(LIBPOLC): $(COMPILER_OBJ) $(GEN_OBJ) $(LIBEP_OBJ) $(LIBEP_SIG_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
@@ -147,6 +159,15 @@ demo: deps
 	$(Q)$(POLC) examples/jamf-seed.ep -o $(BUILD)/jamf-seed.mobileconfig --bytecode $(BUILD)/jamf-seed.epb
 	@echo "polc: wrote $(BUILD)/jamf-seed.mobileconfig (upload it to Jamf Pro as a configuration profile)"
 	@echo "polc: wrote $(BUILD)/jamf-seed.epb (the compiled policy; inspect it with: $(POLC) disasm $(BUILD)/jamf-seed.epb)"
+
+# ---- benchmarks ---------------------------------------------------------------
+
+# An optimised build in $(BUILD)/bench-o2; evaluation against the native
+# baseline, compilation time and memory, sizes (docs/performance.md).
+# Prints a table and writes the figures to $(BUILD)/bench.txt.
+.PHONY: bench
+bench: deps
+	$(Q)MAKE='$(MAKE)' BUILD='$(BUILD)' $(PYTHON) tools/bench/run
 
 # ---- tests ------------------------------------------------------------------
 
@@ -171,7 +192,7 @@ $(BUILD)/tests/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(LIBPOLC)
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: unit golden eval-golden check-symbols fuzz-replay
+check-run: unit agent-unit golden eval-golden check-symbols fuzz-replay signing-tests
 	@echo "polc: all tests passed"
 
 # libep must not allocate or do I/O: no object may even reference those functions.
@@ -181,11 +202,28 @@ check-symbols: $(LIBEP)
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "  TEST    $$t"; $$t; done
 
+# Agent module tests: each links with every agent object, no compiler code.
+.SECONDARY: $(AGENT_OBJ)
+$(BUILD)/tests/agent/test_%: tests/agent/test_%.c $(AGENT_OBJ)
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) -Wno-missing-prototypes $< $(AGENT_OBJ) \
+		$(ALL_LDFLAGS) $(PKG_LIBS) $(AGENT_LIBS) $(CMOCKA_LIBS) -o $@
+
+.PHONY: agent-unit
+agent-unit: $(AGENT_TESTS)
+	@set -e; for t in $(AGENT_TESTS); do echo "  TEST    $$t"; $$t; done
+
 golden: $(POLC) $(TOOLS_BIN)
 	$(Q)POLC=$(POLC) BUILD=$(BUILD) PYTHON=$(PYTHON) tests/golden/run
 
 eval-golden: $(POLC)
 	$(Q)POLC=$(POLC) BUILD=$(BUILD) tests/eval/run
+
+# Profile signing and polc verify, with a throwaway CA made by openssl(1) at test time.
+.PHONY: signing-tests
+signing-tests: $(POLC)
+	$(Q)POLC=$(POLC) BUILD=$(BUILD) tests/signing/run
 
 fuzz-replay: $(REPLAYERS)
 	$(Q)set -e; for f in $(FUZZERS); do \

@@ -36,4 +36,8 @@ int disasm_command(int argc, char **argv);
 /* polc eval POLICY --user U ... (compiler/cli_eval.c); argv[0] is "eval". */
 int eval_command(int argc, char **argv);
 
+/* polc verify PROFILE [--ca CA.pem] [--trust KEY.pub]... [--allow-unsigned]
+ * (compiler/cli_verify.c); argv[0] is "verify". */
+int verify_command(int argc, char **argv);
+
 #endif

@@ -142,8 +142,9 @@ static void emit_group_functions(struct bytes *b, const struct cond *k, unsigned
 	out(b, ")\n\t\t\treturn 1;\n\treturn 0;\n}\n\n");
 }
 
+/* Writes the decision and `return decided;`. */
 static void emit_decision(struct bytes *b, const char *name, const char *message, bool deny,
-                          const struct settings *s, int index)
+                          const struct settings *s, int index, int decided)
 {
 	out(b, "\t\tstatic const struct ep_decision d = {\n");
 	out(b, "\t\t\t.verdict = %s, .code = %s, .rule = %d,\n", deny ? "EP_DENY" : "EP_ALLOW",
@@ -176,7 +177,7 @@ static void emit_decision(struct bytes *b, const char *name, const char *message
 	out(b, "\t\t};\n\t\t*out = d;\n");
 	if (!deny && s->limit_period != PERIOD_NONE)
 		out(b, "\t\tapply_limit(req, out);\n");
-	out(b, "\t\treturn 0;\n");
+	out(b, "\t\treturn %d;\n", decided);
 }
 
 static const char prologue[] =
@@ -185,8 +186,9 @@ static const char prologue[] =
 	"#include \"calendar.h\"\n"
 	"#include \"ep.h\"\n\n"
 	"int polc_native_evaluate(const struct ep_request *req, struct ep_decision *out);\n\n"
+	"#if defined(__GNUC__)\n#define NOINLINE __attribute__((noinline))\n#else\n#define NOINLINE\n#endif\n\n"
 	"struct facts { uint32_t minute; unsigned weekday; int64_t day; };\n\n"
-	"static void apply_limit(const struct ep_request *req, struct ep_decision *out)\n"
+	"static inline void apply_limit(const struct ep_request *req, struct ep_decision *out)\n"
 	"{\n"
 	"\tint64_t now = ep_period_number(out->limit.period, ep_local_day(req->now, req->utc_offset));\n"
 	"\tuint32_t used = 0;\n"
@@ -204,6 +206,33 @@ static const char prologue[] =
 	"\tout->max = 0;\n"
 	"}\n\n";
 
+/*
+ * Rules go into functions of EMIT_C_CHUNK rules each: compilers take far
+ * too long over one function with thousands of rules. Each returns 1 when
+ * one of its rules decided.
+ */
+#define EMIT_C_CHUNK 100
+
+static void emit_chunk(struct bytes *b, const struct policy *p, size_t first, size_t end,
+                       unsigned *group_tests)
+{
+	out(b, "NOINLINE static int rules_%zu(const struct ep_request *req, const struct facts *f,\n"
+	       "                              struct ep_decision *out)\n{\n\t(void)f;\n",
+	    first / EMIT_C_CHUNK);
+	for (size_t i = first; i < end; i++) {
+		const struct rule *r = &p->rules[i];
+		out(b, "\tif (");
+		if (r->when)
+			emit_cond(b, r->when, group_tests);
+		else
+			out(b, "1");
+		out(b, ") {\n");
+		emit_decision(b, r->name, r->message, r->deny, &r->effective, (int)i, 1);
+		out(b, "\t}\n");
+	}
+	out(b, "\treturn 0;\n}\n\n");
+}
+
 void emit_c_source(const struct policy *p, unsigned char **text, size_t *len)
 {
 	struct bytes b = { 0 };
@@ -212,24 +241,18 @@ void emit_c_source(const struct policy *p, unsigned char **text, size_t *len)
 	out(&b, "%s", prologue);
 	for (size_t i = 0; i < p->nrules; i++)
 		emit_group_functions(&b, p->rules[i].when, &group_fns);
+	for (size_t i = 0; i < p->nrules; i += EMIT_C_CHUNK)
+		emit_chunk(&b, p, i, i + EMIT_C_CHUNK < p->nrules ? i + EMIT_C_CHUNK : p->nrules,
+		           &group_tests);
 	out(&b, "int polc_native_evaluate(const struct ep_request *req, struct ep_decision *out)\n{\n");
 	out(&b, "\tif (!ep_request_valid(req))\n\t\treturn -EP_BAD_REQUEST;\n");
 	out(&b, "\tint64_t day = ep_local_day(req->now, req->utc_offset);\n");
 	out(&b, "\tstruct facts facts = { ep_local_minute(req->now, req->utc_offset), "
-	        "ep_weekday((int32_t)day), day };\n\tconst struct facts *f = &facts;\n\t(void)f;\n\n");
-	for (size_t i = 0; i < p->nrules; i++) {
-		const struct rule *r = &p->rules[i];
-		out(&b, "\tif (");
-		if (r->when)
-			emit_cond(&b, r->when, &group_tests);
-		else
-			out(&b, "1");
-		out(&b, ") {\n");
-		emit_decision(&b, r->name, r->message, r->deny, &r->effective, (int)i);
-		out(&b, "\t}\n");
-	}
+	        "ep_weekday((int32_t)day), day };\n\t(void)facts;\n\n");
+	for (size_t i = 0; i < p->nrules; i += EMIT_C_CHUNK)
+		out(&b, "\tif (rules_%zu(req, &facts, out))\n\t\treturn 0;\n", i / EMIT_C_CHUNK);
 	out(&b, "\t{\n");
-	emit_decision(&b, NULL, p->otherwise_message, p->otherwise_deny, &p->defaults, -1);
+	emit_decision(&b, NULL, p->otherwise_message, p->otherwise_deny, &p->defaults, -1, 0);
 	out(&b, "\t}\n}\n");
 	*text = b.data;
 	*len = b.len;

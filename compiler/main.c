@@ -2,7 +2,7 @@
  * main.c - the polc command line: options, files and exit codes.
  *
  * Exit codes: 0 success (warnings allowed), 1 the policy has errors,
- * 2 usage or I/O error. On any error no output file is written and an
+ * 2 usage, I/O or signing error. On any error no output file is written and an
  * existing one is left untouched. All policy logic lives in the pipeline
  * (compile.c); this file only reads, dispatches and writes.
  */
@@ -22,6 +22,7 @@
 #include "sign_bytecode.h"
 #include "output.h"
 #include "profile.h"
+#include "sign_profile.h"
 
 #ifndef POLC_VERSION
 #define POLC_VERSION "0.1.0"
@@ -38,6 +39,7 @@ struct cli {
 	enum payload_style style;
 	enum diag_format diag_format;
 	bool werror;
+	struct sign_options sign;   /* --sign/--key/--chain/--p12/--pass: the profile's CMS signature */
 };
 
 static void usage(FILE *out)
@@ -48,6 +50,7 @@ static void usage(FILE *out)
 	        "       polc disasm [--trust KEY.pub]... FILE.epb\n"
 	        "       polc keygen --out NAME\n"
 	        "       polc eval POLICY.ep|FILE.epb --user USER [options] (see polc eval --help)\n"
+	        "       polc verify PROFILE.mobileconfig [--ca CA.pem] [--trust KEY.pub]... [--allow-unsigned]\n"
 	        "\n"
 	        "  -o FILE                  write the profile to FILE ('-' for standard output;\n"
 	        "                           default: POLICY.mobileconfig)\n"
@@ -58,6 +61,7 @@ static void usage(FILE *out)
 	        "                           (default jamf-connect)\n"
 	        "  --payload-style STYLE    managed (default, as Jamf Pro writes) or inline\n"
 	        "  --diagnostics=FORMAT     text (default) or json, on standard error\n"
+	        SIGN_USAGE
 	        "  -Werror                  treat warnings as errors\n"
 	        "  -h, --help               show this help\n"
 	        "  -V, --version            show the version\n",
@@ -81,7 +85,8 @@ static char *default_output_path(const char *input)
 /* Returns -1 on success, else the exit code to use. */
 static int parse_args(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_TARGET = 256, OPT_STYLE, OPT_DIAGNOSTICS, OPT_BYTECODE, OPT_EMIT_C, OPT_BYTECODE_KEY };
+	enum { OPT_TARGET = 256, OPT_STYLE, OPT_DIAGNOSTICS, OPT_BYTECODE, OPT_EMIT_C, OPT_BYTECODE_KEY,
+	       OPT_SIGN = 512 /* to OPT_SIGN + SIGN_OPT_COUNT - 1 */ };
 	static const struct option longopts[] = {
 		{ "bytecode", required_argument, NULL, OPT_BYTECODE },
 		{ "emit-c", required_argument, NULL, OPT_EMIT_C },
@@ -89,6 +94,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "payload-style", required_argument, NULL, OPT_STYLE },
 		{ "diagnostics", required_argument, NULL, OPT_DIAGNOSTICS },
+		SIGN_LONGOPTS(OPT_SIGN),
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -102,6 +108,11 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 		argc--;
 	}
 	while ((opt = getopt_long(argc, argv, "o:W:hV", longopts, NULL)) != -1) {
+		if (opt >= OPT_SIGN && opt < OPT_SIGN + SIGN_OPT_COUNT) {
+			if (sign_option_set(&cli->sign, opt - OPT_SIGN, optarg) != 0)
+				return EXIT_USAGE;
+			continue;
+		}
 		switch (opt) {
 		case 'o':
 			cli->output = optarg;
@@ -157,6 +168,10 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	cli->input = argv[optind];
 	if (cli->check_only && (cli->output || cli->bytecode || cli->native_c || cli->bytecode_key))
 		return cli_usage_error("polc", "%s", "'polc check' writes nothing; -o, --bytecode and --emit-c are not allowed");
+	if (cli->check_only && sign_options_given(&cli->sign))
+		return cli_usage_error("polc", "%s", "'polc check' signs nothing; --sign, --key, --chain, --p12 and --pass are not allowed");
+	if (sign_options_check(&cli->sign) != 0)
+		return EXIT_USAGE;
 	return -1;
 }
 
@@ -190,8 +205,8 @@ static int write_outputs(const struct cli *cli, const struct compilation *c)
 	struct output_file files[3];
 	size_t n = 0;
 	char *xml, *path = NULL;
-	unsigned char *native = NULL;
-	size_t len, native_len = 0;
+	unsigned char *native = NULL, *der = NULL;
+	size_t len, native_len = 0, der_len = 0;
 	const char *dest = cli->output;
 
 	if (!dest)
@@ -203,13 +218,21 @@ static int write_outputs(const struct cli *cli, const struct compilation *c)
 		free(path);
 		return EXIT_USAGE;
 	}
+	if ((cli->sign.cert || cli->sign.p12) && sign_profile(&cli->sign, xml, len, &der, &der_len) < 0) {
+		free(xml);
+		free(path);
+		return EXIT_USAGE;
+	}
 	if (cli->bytecode)
 		files[n++] = (struct output_file){ cli->bytecode, c->bytecode, c->bytecode_len, 0644 };
 	if (cli->native_c) {
 		emit_c_source(c->policy, &native, &native_len);
 		files[n++] = (struct output_file){ cli->native_c, native, native_len, 0644 };
 	}
-	files[n++] = (struct output_file){ dest, xml, len, 0644 };
+	if (der)
+		files[n++] = (struct output_file){ dest, der, der_len, 0644 };
+	else
+		files[n++] = (struct output_file){ dest, xml, len, 0644 };
 	int rc = 0;
 	const char *failed = dest;
 	if (output_write_all(files, n, &failed) < 0) {
@@ -217,6 +240,7 @@ static int write_outputs(const struct cli *cli, const struct compilation *c)
 		rc = EXIT_USAGE;
 	}
 	free(xml);
+	free(der);
 	free(native);
 	free(path);
 	return rc;
@@ -240,6 +264,8 @@ int main(int argc, char **argv)
 		return keygen_command(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "eval") == 0)
 		return eval_command(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "verify") == 0)
+		return verify_command(argc - 1, argv + 1);
 	int rc = parse_args(&cli, argc, argv);
 	if (rc >= 0)
 		return rc;

@@ -196,6 +196,9 @@ int ep_evaluate(const struct ep_program *prog, const struct ep_request *req,
 int ep_evaluate_traced(const struct ep_program *prog, const struct ep_request *req,
                        struct ep_decision *out, ep_trace_fn trace, void *ctx);
 
+/* Same decision, field by field; strings compared by content (choices up to nchoices). */
+bool ep_decision_equal(const struct ep_decision *a, const struct ep_decision *b);
+
 /* Reading a verified program (disassembler, agent). NULL/0 when out of range. */
 const char *ep_string(const struct ep_program *prog, uint32_t index);
 uint32_t ep_rule_count(const struct ep_program *prog);   /* rules, without otherwise */

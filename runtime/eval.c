@@ -467,3 +467,27 @@ int ep_evaluate(const struct ep_program *prog, const struct ep_request *req,
 {
 	return ep_evaluate_traced(prog, req, out, NULL, NULL);
 }
+
+/* ---- comparing decisions ---------------------------------------------------------- */
+
+static bool same_string(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool ep_decision_equal(const struct ep_decision *a, const struct ep_decision *b)
+{
+	if (a->verdict != b->verdict || a->code != b->code || a->rule != b->rule ||
+	    !same_string(a->rule_name, b->rule_name) || !same_string(a->message, b->message) ||
+	    a->duration != b->duration || a->max != b->max || a->auth != b->auth ||
+	    a->reason.mode != b->reason.mode || a->reason.min != b->reason.min ||
+	    a->reason.max != b->reason.max || a->reason.nchoices != b->reason.nchoices ||
+	    a->reason.other_allowed != b->reason.other_allowed || a->timer_shown != b->timer_shown ||
+	    a->limit.period != b->limit.period || a->limit.count != b->limit.count ||
+	    a->limit.used != b->limit.used || a->limit.left != b->limit.left)
+		return false;
+	for (uint32_t i = 0; i < a->reason.nchoices && i < EP_MAX_CHOICES; i++)
+		if (!same_string(a->reason.choices[i], b->reason.choices[i]))
+			return false;
+	return true;
+}

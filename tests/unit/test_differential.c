@@ -585,28 +585,6 @@ static void random_request(struct rng *r, const struct gen *g, struct request_bu
 
 /* ---- comparing decisions ------------------------------------------------------------- */
 
-static bool same_string(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static bool same_decision(const struct ep_decision *a, const struct ep_decision *b)
-{
-	if (a->verdict != b->verdict || a->code != b->code || a->rule != b->rule ||
-	    !same_string(a->rule_name, b->rule_name) || !same_string(a->message, b->message) ||
-	    a->duration != b->duration || a->max != b->max || a->auth != b->auth ||
-	    a->reason.mode != b->reason.mode || a->reason.min != b->reason.min ||
-	    a->reason.max != b->reason.max || a->reason.nchoices != b->reason.nchoices ||
-	    a->reason.other_allowed != b->reason.other_allowed || a->timer_shown != b->timer_shown ||
-	    a->limit.period != b->limit.period || a->limit.count != b->limit.count ||
-	    a->limit.used != b->limit.used || a->limit.left != b->limit.left)
-		return false;
-	for (uint32_t i = 0; i < a->reason.nchoices && i < EP_MAX_CHOICES; i++)
-		if (!same_string(a->reason.choices[i], b->reason.choices[i]))
-			return false;
-	return true;
-}
-
 static void print_decision(const char *who, const struct ep_decision *d)
 {
 	print_error("%s: verdict %d code %d rule %d name %s message %s duration %u max %u auth %u\n"
@@ -662,7 +640,7 @@ static void check_one(const struct compilation *c, const struct ep_program *prog
 	memset(&ref, 0x5A, sizeof(ref));
 	int vm_rc = ep_evaluate_traced(prog, req, &vm, count_vm_test, &vm_tests);
 	int ref_rc = eval_reference(c->policy, req, &ref, count_ref_test, &ref_tests);
-	if (vm_rc != ref_rc || !same_decision(&vm, &ref) || vm_tests > ref_tests) {
+	if (vm_rc != ref_rc || !ep_decision_equal(&vm, &ref) || vm_tests > ref_tests) {
 		print_error("MISMATCH (vm rc %d, reference rc %d, tests traced %lu and %lu) for policy:\n%s\n",
 		            vm_rc, ref_rc, vm_tests, ref_tests, policy_text);
 		print_request(req);

@@ -1333,27 +1333,6 @@ static void put(struct text *t, const char *fmt, ...)
 	}
 }
 
-static bool same_string(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static bool same_decision(const struct ep_decision *a, const struct ep_decision *b)
-{
-	if (a->verdict != b->verdict || a->code != b->code || a->rule != b->rule ||
-	    !same_string(a->rule_name, b->rule_name) || !same_string(a->message, b->message) ||
-	    a->duration != b->duration || a->max != b->max || a->auth != b->auth ||
-	    a->reason.mode != b->reason.mode || a->reason.min != b->reason.min ||
-	    a->reason.max != b->reason.max || a->reason.nchoices != b->reason.nchoices ||
-	    a->reason.other_allowed != b->reason.other_allowed || a->timer_shown != b->timer_shown ||
-	    a->limit.period != b->limit.period || a->limit.count != b->limit.count ||
-	    a->limit.used != b->limit.used || a->limit.left != b->limit.left)
-		return false;
-	for (uint32_t i = 0; i < a->reason.nchoices && i < EP_MAX_CHOICES; i++)
-		if (!same_string(a->reason.choices[i], b->reason.choices[i]))
-			return false;
-	return true;
-}
 
 static void print_request(const struct ep_request *q)
 {
@@ -1429,7 +1408,7 @@ static struct ep_decision decide(const struct policy_under_test *t, const struct
 	memset(&ref, 0x5A, sizeof(ref));
 	int vm_rc = ep_evaluate_traced(&t->l.prog, q, &vm, count_vm_test, &vm_tests);
 	int ref_rc = eval_reference(t->c.policy, q, &ref, count_ref_test, &ref_tests);
-	if (vm_rc != ref_rc || !same_decision(&vm, &ref) || vm_tests > ref_tests) {
+	if (vm_rc != ref_rc || !ep_decision_equal(&vm, &ref) || vm_tests > ref_tests) {
 		print_error("MISMATCH: vm rc %d rule %d (%u tests), reference rc %d rule %d (%u tests)\n",
 		            vm_rc, (int)vm.rule, vm_tests, ref_rc, (int)ref.rule, ref_tests);
 		print_request(q);
