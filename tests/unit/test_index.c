@@ -12,7 +12,7 @@
  * The evaluator part compiles policies with enough rules to be indexed and
  * checks first-match decisions exactly (and against the reference
  * evaluator), including requests with many groups: more candidate lists
- * than the runtime keeps at once (SEGMENT_MAX_LISTS, 64) take its fallback
+ * than the runtime keeps at once (SEGMENT_MAX_LISTS, 512) take its fallback
  * path, which must decide the same. Ends with a differential loop over
  * random indexed policies whose names share prefixes.
  *

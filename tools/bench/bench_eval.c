@@ -159,10 +159,16 @@ static void parse_request(char *line, struct bench_request *r, const char *path)
 	char *field[8];
 	size_t n = 0;
 	r->line = line;
-	for (char *p = strtok(line, " \t"); p; p = strtok(NULL, " \t")) {
+	for (char *p = line; *p;) {
+		p += strspn(p, " \t");
+		if (!*p)
+			break;
 		if (n == 8)
 			die("%s: too many fields in request %s", path, field[0]);
 		field[n++] = p;
+		p += strcspn(p, " \t");
+		if (*p)
+			*p++ = '\0';
 	}
 	if (n != 8)
 		die("%s: a request needs 8 fields: LABEL EXPECT USER GROUPS HOST SESSION TIME GRANTS (%s)",
@@ -371,11 +377,14 @@ int main(int argc, char **argv)
 	int opt;
 	while ((opt = getopt(argc, argv, "r:t:")) != -1) {
 		switch (opt) {
-		case 'r':
-			runs = atoi(optarg);
-			if (runs < 1 || runs > MAX_RUNS)
+		case 'r': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > MAX_RUNS)
 				usage();
+			runs = (int)v;
 			break;
+		}
 		case 't':
 			run_ms = atof(optarg);
 			if (!(run_ms > 0 && run_ms <= 60000))
