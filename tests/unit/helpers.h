@@ -1,7 +1,8 @@
 /*
  * helpers.h - small helpers shared by the unit tests: a source, arena and
  * diagnostic list for driving the lexer or parser, compiling a policy text
- * in one call, and finding diagnostics by code. Header-only.
+ * in one call, finding diagnostics by code, and building policy texts.
+ * Header-only.
  */
 #ifndef POLC_TEST_HELPERS_H
 #define POLC_TEST_HELPERS_H
@@ -13,6 +14,33 @@
 #include "compile.h"
 #include "diag.h"
 #include "source.h"
+
+/* A growing text buffer for building policies; free t->s when done.
+ * Needs <cmocka.h> (and <stdarg.h>, <stdio.h>) included first. */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static inline void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static inline void put(struct text *t, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+		va_end(ap);
+		assert_true(n >= 0);
+		if (t->s && t->len + (size_t)n < t->cap) {
+			t->len += (size_t)n;
+			return;
+		}
+		t->cap = (t->cap + (size_t)n + 1) * 2;
+		t->s = realloc(t->s, t->cap);
+		assert_non_null(t->s);
+	}
+}
 
 /* A minimal valid profile block, to put in front of the part under test. */
 #define TEST_PROFILE "profile \"Test\" {\n    identifier \"com.example.test\"\n}\n"
