@@ -13,6 +13,8 @@
  */
 #include "groupdb.h"
 
+#include "lockwait.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>      /* renameat */
@@ -23,7 +25,6 @@
 #include <unistd.h>
 
 #define LOCK_FILE ".pwd.lock"   /* PASSWD_LOCKFILE of lckpwdf(3), relative to ROOT */
-#define LOCK_POLL_MS 10
 
 enum file_kind { KIND_GROUP, KIND_GSHADOW };
 
@@ -346,13 +347,6 @@ static int replace_file(int dirfd, const struct dbfile *f, const struct groupdb_
 
 /* ---- lock ----------------------------------------------------------------- */
 
-static long long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-		return -1;
-	return (long long)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
-}
 
 /*
  * lckpwdf(3)'s lock: an fcntl write lock on ROOT/.pwd.lock, created 0600 if
@@ -364,29 +358,8 @@ static int take_lock(int dirfd, unsigned timeout_ms, int *lockfd)
 	int fd = openat(dirfd, LOCK_FILE, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return GROUPDB_E_IO;
-	struct timespec start;
-	int rc = clock_gettime(CLOCK_MONOTONIC, &start) == 0 ? 1 : GROUPDB_E_IO;
-	while (rc == 1) {
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
-		if (fcntl(fd, F_SETLK, &fl) == 0) {
-			rc = 0;
-			break;
-		}
-		if (errno != EACCES && errno != EAGAIN && errno != EINTR) {
-			rc = GROUPDB_E_IO;
-			break;
-		}
-		long long waited = elapsed_ms(&start);
-		if (waited < 0)
-			rc = GROUPDB_E_IO;
-		else if (waited >= (long long)timeout_ms)
-			rc = GROUPDB_E_LOCK_TIMEOUT;
-		else {
-			long long nap = (long long)timeout_ms - waited;
-			struct timespec ts = { 0, (nap < LOCK_POLL_MS ? nap : LOCK_POLL_MS) * 1000000L };
-			(void)nanosleep(&ts, NULL);   /* an early wake-up only polls sooner */
-		}
-	}
+	enum lock_wait_result w = lock_wait(fd, timeout_ms);
+	int rc = w == LOCK_WAIT_OK ? 0 : w == LOCK_WAIT_TIMEOUT ? GROUPDB_E_LOCK_TIMEOUT : GROUPDB_E_IO;
 	if (rc == 0) {
 		*lockfd = fd;
 		return 0;

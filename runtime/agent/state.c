@@ -18,6 +18,8 @@
 #endif
 #include "state.h"
 
+#include "lockwait.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>      /* renameat, snprintf */
@@ -35,7 +37,6 @@
 #define TEMP_FILE   "state.tmp"
 #define LOCK_FILE   "lock"
 #define MAGIC       "elevate-state"
-#define LOCK_POLL_MS 10
 #define DAY 86400
 #define MAX_FIELDS 11           /* a grant line */
 #define BOOT_ID_READ_MAX 128    /* bytes read from a boot id file */
@@ -786,13 +787,6 @@ static int save(struct state *st, const char *op)
 
 /* ---- the lock ------------------------------------------------------------------------ */
 
-static long long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-		return -1;
-	return (long long)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
-}
 
 /* DIR/lock, opened once per handle and kept open (closing it would drop the lock). */
 static int open_lock_file(struct state *st)
@@ -812,27 +806,10 @@ static int open_lock_file(struct state *st)
 	return 0;
 }
 
-/* Polls F_SETLK rather than F_SETLKW with an alarm, so the wait is bounded without signals. */
 static int poll_lock(int fd, unsigned timeout_ms)
 {
-	struct timespec start;
-	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
-		return STATE_E_IO;
-	for (;;) {
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
-		if (fcntl(fd, F_SETLK, &fl) == 0)
-			return 0;
-		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
-			return STATE_E_IO;
-		long long waited = elapsed_ms(&start);
-		if (waited < 0)
-			return STATE_E_IO;
-		if (waited >= (long long)timeout_ms)
-			return STATE_E_LOCK_TIMEOUT;
-		long long nap = (long long)timeout_ms - waited;
-		struct timespec ts = { 0, (nap < LOCK_POLL_MS ? nap : LOCK_POLL_MS) * 1000000L };
-		(void)nanosleep(&ts, NULL);   /* an early wake-up only polls sooner */
-	}
+	enum lock_wait_result w = lock_wait(fd, timeout_ms);
+	return w == LOCK_WAIT_OK ? 0 : w == LOCK_WAIT_TIMEOUT ? STATE_E_LOCK_TIMEOUT : STATE_E_IO;
 }
 
 static void release_lock(struct state *st)
