@@ -69,9 +69,12 @@ COMPILER_SRC := compiler/arena.c compiler/source.c compiler/diag.c compiler/json
                 compiler/passphrase.c compiler/sign_profile.c compiler/cli_verify.c
 GEN_SRC      := $(BUILD)/gen/lexer.c $(BUILD)/gen/parser.c
 # The on-device agent's modules (runtime/agent/), unit-tested by agent-unit.
-AGENT_SRC    := runtime/agent/groupdb.c runtime/agent/audit.c runtime/agent/auth.c runtime/agent/reason.c runtime/agent/state.c
+AGENT_SRC    := runtime/agent/groupdb.c runtime/agent/audit.c runtime/agent/auth.c runtime/agent/reason.c runtime/agent/state.c runtime/agent/lockwait.c
 # auth.c talks to PAM.
 AGENT_LIBS   := -lpam
+# The agent command: its own sources on top of the modules, libep and the signature check.
+ELEVATE_SRC  := runtime/agent/elevate.c runtime/agent/config.c
+ELEVATE      := $(BUILD)/elevate
 
 # The signature check needs libcrypto; the verifier and evaluator do not.
 LIBEP_SIG_SRC := runtime/sig.c
@@ -93,7 +96,7 @@ REPLAYERS    := $(FUZZERS:%=$(BUILD)/tests/replay_%)
 TOOLS_BIN    := $(BUILD)/tests/plist_dtd_check
 
 .PHONY: all demo check check-run deps unit golden eval-golden check-symbols fuzz-replay fuzz install uninstall clean
-all: $(POLC) $(LIBEP) $(LIBEP_SIG)
+all: $(POLC) $(LIBEP) $(LIBEP_SIG) $(ELEVATE)
 
 # ---- generated lexer and parser -------------------------------------------
 
@@ -149,6 +152,11 @@ $(POLC): $(MAIN_OBJ) $(LIBPOLC)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
+# elevate links no compiler code: the agent modules, libep and its signature check.
+$(ELEVATE): $(ELEVATE_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_OBJ) $(LIBEP_SIG) $(LIBEP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(AGENT_LIBS) -o $@
+
 # ---- set-up and the main job -----------------------------------------------
 
 deps:
@@ -192,7 +200,7 @@ $(BUILD)/tests/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(LIBPOLC)
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: unit agent-unit golden eval-golden check-symbols fuzz-replay signing-tests
+check-run: unit agent-unit agent-e2e golden eval-golden check-symbols fuzz-replay signing-tests
 	@echo "polc: all tests passed"
 
 # libep must not allocate or do I/O: no object may even reference those functions.
@@ -213,6 +221,11 @@ $(BUILD)/tests/agent/test_%: tests/agent/test_%.c $(AGENT_OBJ)
 .PHONY: agent-unit
 agent-unit: $(AGENT_TESTS)
 	@set -e; for t in $(AGENT_TESTS); do echo "  TEST    $$t"; $$t; done
+
+# elevate end to end in a temporary root (root only; skipped otherwise).
+.PHONY: agent-e2e
+agent-e2e: $(ELEVATE) $(POLC)
+	$(Q)ELEVATE=$(ELEVATE) POLC=$(POLC) tests/agent/e2e/run
 
 golden: $(POLC) $(TOOLS_BIN)
 	$(Q)POLC=$(POLC) BUILD=$(BUILD) PYTHON=$(PYTHON) tests/golden/run
@@ -251,13 +264,18 @@ fuzz-%:
 
 # ---- install ----------------------------------------------------------------
 
-install: $(POLC) $(LIBEP)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+# elevate is installed 0755: making it set-user-ID root (chmod u+s) is a
+# deliberate step for the administrator (docs/agent.md).
+install: $(POLC) $(LIBEP) $(ELEVATE)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(POLC) $(DESTDIR)$(BINDIR)/polc
+	install -m 0755 $(ELEVATE) $(DESTDIR)$(BINDIR)/elevate
 	install -m 0644 docs/polc.1 $(DESTDIR)$(MANDIR)/man1/polc.1
+	install -m 0644 docs/elevate.8 $(DESTDIR)$(MANDIR)/man8/elevate.8
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/polc $(DESTDIR)$(MANDIR)/man1/polc.1
+	rm -f $(DESTDIR)$(BINDIR)/elevate $(DESTDIR)$(MANDIR)/man8/elevate.8
 
 clean:
 	rm -rf $(BUILD)

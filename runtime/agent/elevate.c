@@ -1,0 +1,1246 @@
+/*
+ * elevate.c - the on-device agent's command (docs/elevate.8): ask for
+ * admin rights, show them, give them back, and the root-only sweep, unlock
+ * and log verification. It ties the agent modules together: config.c
+ * (settings), audit.c (hash-chained log), state.c (two-phase grant store,
+ * clock-jump lock), auth.c (PAM), reason.c, groupdb.c (group/gshadow) and
+ * libep (signed policy, evaluation).
+ *
+ * Fail closed: every error on the way to a grant denies, is printed and is
+ * audited. Exit status: 0 granted / ok, 1 denied or failed, 2 usage or
+ * configuration error.
+ */
+#define _GNU_SOURCE   /* clearenv, getgrouplist, tm_gmtoff, CLOCK_BOOTTIME */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <utmpx.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "agent/audit.h"
+#include "agent/auth.h"
+#include "agent/config.h"
+#include "agent/groupdb.h"
+#include "agent/reason.h"
+#include "agent/state.h"
+#include "ep.h"
+#include "sig.h"
+
+enum { EXIT_OK_ = 0, EXIT_DENIED = 1, EXIT_USAGE = 2 };
+
+#define POLICY_FILE_MAX (16u << 20)
+#define STATE_WAIT_MS 15000u
+#define ERR_SIZE (2 * CONFIG_PATH_MAX + 256)
+
+struct options {
+	const char *cmd;           /* request status end sweep unlock log */
+	const char *reason;
+	const char *choice;
+	const char *duration;
+	const char *config;
+	const char *as;
+	const char *file;          /* log verify FILE */
+	bool stdin_password;       /* -S */
+};
+
+struct ctx {
+	struct options o;
+	struct elevate_config cfg;
+	bool setuid_mode;
+	uid_t owner;               /* who must own the policy, keys and state */
+	char user[STATE_NAME_MAX + 1];
+	uid_t uid;
+	gid_t gid;
+	char host[256];
+	struct auditlog_log log;
+	bool log_open;
+	struct state *st;
+	struct state_now now;
+	unsigned char *policy;
+	size_t policy_len;
+	struct ep_program prog;
+	char policy_hash[AUDIT_HEX_SIZE];
+	char *groups[EP_MAX_GROUPS];
+	size_t ngroups;
+};
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static void usage(void)
+{
+	fputs("usage: elevate [request] [--reason TEXT | --choice N] [--for DURATION] [-S]\n"
+	      "               [--config FILE] [--as USER]\n"
+	      "       elevate status [--as USER]\n"
+	      "       elevate end [--as USER]\n"
+	      "       elevate sweep\n"
+	      "       elevate unlock\n"
+	      "       elevate log verify [FILE]\n", stderr);
+}
+
+static int copy_str(char *dst, size_t size, const char *src)
+{
+	int n = snprintf(dst, size, "%s", src);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* "5m", "90s", "1h30m": 1 s to 24 h. */
+static int parse_duration(const char *s, uint32_t *out)
+{
+	uint64_t total = 0;
+	if (!*s)
+		return -1;
+	while (*s) {
+		uint64_t n = 0, mul;
+		if (*s < '0' || *s > '9')
+			return -1;
+		while (*s >= '0' && *s <= '9') {
+			n = n * 10 + (uint64_t)(*s++ - '0');
+			if (n > STATE_DURATION_MAX)
+				return -1;
+		}
+		switch (*s++) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		default: return -1;
+		}
+		total += n * mul;
+		if (total > STATE_DURATION_MAX)
+			return -1;
+	}
+	if (total == 0)
+		return -1;
+	*out = (uint32_t)total;
+	return 0;
+}
+
+static void format_hhmm(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!localtime_r(&tt, &tm) || strftime(buf, size, "%H:%M", &tm) == 0)
+		(void)copy_str(buf, size, "?");
+}
+
+static void format_span(uint32_t secs, char *buf, size_t size)
+{
+	if (secs % 60 == 0)
+		snprintf(buf, size, "%u minute%s", secs / 60, secs == 60 ? "" : "s");
+	else
+		snprintf(buf, size, "%u seconds", secs);
+}
+
+/* ---- arguments ------------------------------------------------------------- */
+
+static int take_value(int argc, char **argv, int *i, const char **dst)
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "elevate: %s needs a value\n", argv[*i]);
+		return -1;
+	}
+	*dst = argv[++*i];
+	return 0;
+}
+
+static int parse_option(int argc, char **argv, int *i, struct options *o)
+{
+	const char *a = argv[*i];
+	if (strcmp(a, "-S") == 0) {
+		o->stdin_password = true;
+		return 0;
+	}
+	if (strcmp(a, "--reason") == 0)
+		return take_value(argc, argv, i, &o->reason);
+	if (strcmp(a, "--choice") == 0)
+		return take_value(argc, argv, i, &o->choice);
+	if (strcmp(a, "--for") == 0)
+		return take_value(argc, argv, i, &o->duration);
+	if (strcmp(a, "--config") == 0)
+		return take_value(argc, argv, i, &o->config);
+	if (strcmp(a, "--as") == 0)
+		return take_value(argc, argv, i, &o->as);
+	fprintf(stderr, "elevate: unknown option %s\n", a);
+	return -1;
+}
+
+static int parse_command(int argc, char **argv, int *i, struct options *o)
+{
+	static const char *const cmds[] = { "request", "status", "end", "sweep", "unlock" };
+	const char *a = argv[*i];
+	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+		if (strcmp(a, cmds[k]) == 0) {
+			o->cmd = cmds[k];
+			return 0;
+		}
+	}
+	if (strcmp(a, "log") == 0 && *i + 1 < argc && strcmp(argv[*i + 1], "verify") == 0) {
+		o->cmd = "log";
+		++*i;
+		if (*i + 1 < argc && argv[*i + 1][0] != '-')
+			o->file = argv[++*i];
+		return 0;
+	}
+	fprintf(stderr, "elevate: unknown command %s\n", a);
+	return -1;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			if (parse_option(argc, argv, &i, o) != 0)
+				return -1;
+		} else if (o->cmd) {
+			fprintf(stderr, "elevate: unexpected argument %s\n", argv[i]);
+			return -1;
+		} else if (parse_command(argc, argv, &i, o) != 0) {
+			return -1;
+		}
+	}
+	if (!o->cmd)
+		o->cmd = "request";
+	if (strcmp(o->cmd, "request") != 0 && (o->reason || o->choice || o->duration ||
+	                                       o->stdin_password)) {
+		fprintf(stderr, "elevate: --reason, --choice, --for and -S go with request only\n");
+		return -1;
+	}
+	if (o->reason && o->choice) {
+		fprintf(stderr, "elevate: give --reason or --choice, not both\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- audit ----------------------------------------------------------------- */
+
+struct audit_fields {
+	const char *rule, *reason, *detail;
+	long long duration;
+	time_t expiry;
+};
+
+static void audit(struct ctx *c, enum auditlog_event_type type, const char *user,
+                  const struct audit_fields *f)
+{
+	struct auditlog_event ev;
+	int rc;
+	if (!c->log_open) {
+		fprintf(stderr, "elevate: audit log not open; event %s not recorded\n",
+		        auditlog_event_name(type));
+		return;
+	}
+	auditlog_event_init(&ev, type, user && *user ? user : "?");
+	ev.host = c->host[0] ? c->host : NULL;
+	ev.policy = c->policy_hash[0] ? c->policy_hash : NULL;
+	if (f) {
+		ev.rule = f->rule;
+		ev.reason = f->reason && *f->reason ? f->reason : NULL;
+		ev.detail = f->detail;
+		ev.duration = f->duration;
+		ev.expiry = f->expiry;
+	}
+	rc = auditlog_append(&c->log, &ev);
+	if (rc != 0)
+		fprintf(stderr, "elevate: cannot write the audit log: %s\n", auditlog_strerror(rc));
+}
+
+static void audit_simple(struct ctx *c, enum auditlog_event_type type, const char *rule,
+                         const char *detail)
+{
+	struct audit_fields f = { rule, NULL, detail, -1, 0 };
+	audit(c, type, c->user, &f);
+}
+
+/* Prints the message, audits a denial, returns EXIT_DENIED. */
+static int deny(struct ctx *c, const char *rule, const char *msg)
+{
+	fprintf(stderr, "elevate: denied: %s\n", msg);
+	audit_simple(c, AUDIT_EV_DENIAL, rule, msg);
+	return EXIT_DENIED;
+}
+
+static int open_audit(struct ctx *c)
+{
+	int rc = auditlog_open(&c->log, c->cfg.audit_log);
+	if (rc == AUDIT_ETAMPERED) {
+		fprintf(stderr, "elevate: denied: the audit log %s has been tampered with (%s); "
+		        "ask an administrator\n", c->cfg.audit_log, c->log.why ? c->log.why : "?");
+		auditlog_close(&c->log);
+		return -1;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "elevate: denied: cannot open the audit log %s: %s\n",
+		        c->cfg.audit_log, auditlog_strerror(rc));
+		return -1;
+	}
+	c->log_open = true;
+	return 0;
+}
+
+/* ---- configuration and identity ------------------------------------------------- */
+
+static int load_config(struct ctx *c)
+{
+	char err[256];
+	const char *path = c->o.config ? c->o.config : CONFIG_DEFAULT_PATH;
+	config_defaults(&c->cfg);
+	if (config_load(&c->cfg, path, c->owner, err, sizeof(err)) != 0) {
+		fprintf(stderr, "elevate: %s: %s\n", path, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int resolve_user(struct ctx *c)
+{
+	struct passwd *pw;
+	if (c->o.as && (getuid() != 0 || c->setuid_mode)) {
+		fprintf(stderr, "elevate: --as is for root only\n");
+		return -1;
+	}
+	errno = 0;
+	pw = c->o.as ? getpwnam(c->o.as) : getpwuid(getuid());
+	if (!pw || !pw->pw_name || copy_str(c->user, sizeof(c->user), pw->pw_name) != 0 ||
+	    !groupdb_valid_name(pw->pw_name)) {
+		fprintf(stderr, "elevate: cannot find a valid user %s\n", c->o.as ? c->o.as : "for this uid");
+		return -1;
+	}
+	c->uid = pw->pw_uid;
+	c->gid = pw->pw_gid;
+	return 0;
+}
+
+static void resolve_host(struct ctx *c)
+{
+	if (gethostname(c->host, sizeof(c->host)) != 0)
+		c->host[0] = '\0';
+	c->host[sizeof(c->host) - 1] = '\0';
+}
+
+static int collect_groups(struct ctx *c)
+{
+	gid_t gids[EP_MAX_GROUPS];
+	int n = EP_MAX_GROUPS;
+	if (getgrouplist(c->user, c->gid, gids, &n) < 0)
+		return -1;
+	for (int i = 0; i < n && c->ngroups < EP_MAX_GROUPS; i++) {
+		struct group *gr = getgrgid(gids[i]);
+		if (!gr || !gr->gr_name)
+			continue;
+		c->groups[c->ngroups] = strdup(gr->gr_name);
+		if (!c->groups[c->ngroups])
+			return -1;
+		c->ngroups++;
+	}
+	return 0;
+}
+
+/* The session of the terminal on standard input: remote without a terminal. */
+static enum ep_session utmp_session(void)
+{
+	const char *tty = ttyname(0);
+	struct utmpx *u;
+	enum ep_session s = EP_SESSION_REMOTE;
+	if (!tty)
+		return EP_SESSION_REMOTE;
+	if (strncmp(tty, "/dev/", 5) == 0)
+		tty += 5;
+	setutxent();
+	while ((u = getutxent()) != NULL) {
+		if (u->ut_type != USER_PROCESS || strncmp(u->ut_line, tty, sizeof(u->ut_line)) != 0)
+			continue;
+		s = u->ut_host[0] ? EP_SESSION_REMOTE : EP_SESSION_CONSOLE;
+		break;
+	}
+	endutxent();
+	return s;
+}
+
+static enum ep_session session_of(const struct ctx *c)
+{
+	switch (c->cfg.session) {
+	case CONFIG_SESSION_CONSOLE: return EP_SESSION_CONSOLE;
+	case CONFIG_SESSION_REMOTE: return EP_SESSION_REMOTE;
+	default: return utmp_session();
+	}
+}
+
+static int32_t utc_offset(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!localtime_r(&tt, &tm))
+		return 0;
+	return (int32_t)tm.tm_gmtoff;
+}
+
+/* ---- policy ---------------------------------------------------------------- */
+
+static int check_owned(int fd, uid_t owner, char *err, size_t errsize)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return snprintf(err, errsize, "%s", strerror(errno)), -1;
+	if (!S_ISREG(st.st_mode))
+		return snprintf(err, errsize, "not a regular file"), -1;
+	if (st.st_uid != 0 && st.st_uid != owner)
+		return snprintf(err, errsize, "not owned by root"), -1;
+	if (st.st_mode & S_IWOTH)
+		return snprintf(err, errsize, "writable by others"), -1;
+	if ((uintmax_t)st.st_size > POLICY_FILE_MAX)
+		return snprintf(err, errsize, "too large"), -1;
+	return 0;
+}
+
+static int read_all(int fd, unsigned char **out, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	unsigned char *buf = malloc(cap);
+	while (buf) {
+		ssize_t r;
+		if (n == cap) {
+			unsigned char *nb = cap >= POLICY_FILE_MAX ? NULL : realloc(buf, cap * 2);
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		if (r == 0) {
+			*out = buf;
+			*len = n;
+			return 0;
+		}
+		n += (size_t)r;
+	}
+	free(buf);
+	return -1;
+}
+
+static int read_policy(struct ctx *c, char *err, size_t errsize)
+{
+	int fd = open(c->cfg.policy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int rc;
+	if (fd < 0)
+		return snprintf(err, errsize, "policy %s: %s", c->cfg.policy, strerror(errno)), -1;
+	rc = check_owned(fd, c->owner, err, errsize);
+	if (rc == 0 && read_all(fd, &c->policy, &c->policy_len) != 0) {
+		snprintf(err, errsize, "policy %s: cannot read it", c->cfg.policy);
+		rc = -1;
+	}
+	if (close(fd) != 0 && rc == 0) {
+		snprintf(err, errsize, "policy %s: %s", c->cfg.policy, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+static int read_key(const struct ctx *c, const char *path, struct ep_public_key *key)
+{
+	char err[128];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f;
+	EVP_PKEY *pkey;
+	size_t len = sizeof(key->raw);
+	int rc = -1;
+	if (fd < 0 || check_owned(fd, c->owner, err, sizeof(err)) != 0) {
+		if (fd >= 0)
+			(void)close(fd);
+		return -1;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		(void)close(fd);
+		return -1;
+	}
+	pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	if (fclose(f) == 0 && pkey && EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519 &&
+	    EVP_PKEY_get_raw_public_key(pkey, key->raw, &len) == 1 && len == sizeof(key->raw) &&
+	    ep_key_id(key) == 0)
+		rc = 0;
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+static int hash_policy(struct ctx *c)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	if (EVP_Digest(c->policy, c->policy_len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return -1;
+	for (unsigned i = 0; i < 32; i++) {
+		c->policy_hash[2 * i] = hex[md[i] >> 4];
+		c->policy_hash[2 * i + 1] = hex[md[i] & 15];
+	}
+	c->policy_hash[64] = '\0';
+	return 0;
+}
+
+/* Reads, hashes and verifies the policy. 0, or -1 with the reason in err. */
+static int load_policy(struct ctx *c, char *err, size_t errsize)
+{
+	struct ep_public_key keys[CONFIG_MAX_KEYS];
+	struct ep_error e;
+	int rc;
+	if (c->cfg.ntrusted == 0)
+		return snprintf(err, errsize, "no trusted_key in the configuration"), -1;
+	for (size_t i = 0; i < c->cfg.ntrusted; i++) {
+		if (read_key(c, c->cfg.trusted_key[i], &keys[i]) != 0)
+			return snprintf(err, errsize, "cannot read trusted key %s",
+			                c->cfg.trusted_key[i]), -1;
+	}
+	if (read_policy(c, err, errsize) != 0)
+		return -1;
+	if (hash_policy(c) != 0)
+		return snprintf(err, errsize, "cannot hash the policy"), -1;
+	memset(&e, 0, sizeof(e));
+	rc = ep_load_signed(&c->prog, c->policy, c->policy_len, keys, c->cfg.ntrusted, &e);
+	if (rc != 0)
+		return snprintf(err, errsize, "policy %s rejected: %s", c->cfg.policy,
+		                ep_status_message(e.status)), -1;
+	return 0;
+}
+
+/* ---- state ------------------------------------------------------------------- */
+
+static int open_state(struct ctx *c)
+{
+	int rc = state_open(c->cfg.state_dir, c->owner, &c->st);
+	if (rc != 0) {
+		fprintf(stderr, "elevate: state %s: %s\n", c->cfg.state_dir, state_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int read_clock(struct ctx *c)
+{
+	int rc = state_read_clock(c->cfg.boot_id_path, &c->now);
+	if (rc != 0) {
+		fprintf(stderr, "elevate: cannot read the clock: %s\n", state_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Records the time; -1 (after auditing) when elevation is locked by a clock jump. */
+static int note_time(struct ctx *c, const char *user)
+{
+	bool went_back = false, locked = true;
+	int rc = state_note_time(c->st, c->now.wall, &went_back);
+	if (went_back) {
+		struct audit_fields f = { NULL, NULL, "the wall clock went back; elevation locked", -1, 0 };
+		audit(c, AUDIT_EV_CLOCK_JUMP, user, &f);
+	}
+	if (rc == 0)
+		rc = state_is_locked(c->st, &locked);
+	if (rc != 0 || locked) {
+		fprintf(stderr, "elevate: %s\n", rc != 0 ? state_strerror(rc) : state_strerror(STATE_E_LOCKED));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- evaluation ------------------------------------------------------------- */
+
+static int evaluate(struct ctx *c, struct ep_decision *d)
+{
+	int64_t *times = malloc(EP_MAX_GRANTS * sizeof(*times));
+	size_t n = 0;
+	struct ep_request req;
+	int rc;
+	if (!times)
+		return -1;
+	rc = state_grant_times(c->st, c->user, times, EP_MAX_GRANTS, &n);
+	if (rc == 0) {
+		memset(&req, 0, sizeof(req));
+		req.user = c->user;
+		req.groups = (const char *const *)c->groups;
+		req.ngroups = c->ngroups;
+		req.host = c->host;
+		req.session = session_of(c);
+		req.now = c->now.wall;
+		req.utc_offset = utc_offset(c->now.wall);
+		req.grants = times;
+		req.ngrants = n;
+		rc = ep_evaluate(&c->prog, &req, d) == 0 ? 0 : -1;
+	} else {
+		rc = -1;
+	}
+	free(times);
+	return rc;
+}
+
+static int deny_decision(struct ctx *c, const struct ep_decision *d)
+{
+	char msg[512];
+	if (d->code == EP_REASON_LIMIT_REACHED)
+		snprintf(msg, sizeof(msg), "limit reached: %u of %u grants used", d->limit.used,
+		         d->limit.count);
+	else
+		snprintf(msg, sizeof(msg), "%s", d->message ? d->message : "the policy denies this request");
+	return deny(c, d->rule_name, msg);
+}
+
+/* ---- reason and authentication ------------------------------------------------ */
+
+static void show_menu(FILE *tty, const struct ep_decision *d)
+{
+	for (uint32_t i = 0; i < d->reason.nchoices; i++)
+		fprintf(tty, "  %u. %s\n", i + 1, d->reason.choices[i]);
+	if (d->reason.other_allowed && d->reason.nchoices > 0)
+		fprintf(tty, "  %u. %s\n", d->reason.nchoices + 1, REASON_OTHER_LABEL);
+}
+
+/* Asks on the terminal; fills choice/text (text in buf). */
+static int prompt_reason(const struct ep_decision *d, unsigned *choice, char *buf, size_t size,
+                         const char **text)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	FILE *tty;
+	int rc = -1;
+	if (fd < 0)
+		return -1;
+	tty = fdopen(fd, "r+");
+	if (!tty) {
+		(void)close(fd);
+		return -1;
+	}
+	show_menu(tty, d);
+	fputs(d->reason.nchoices ? "Reason (number or text): " : "Reason: ", tty);
+	(void)fflush(tty);
+	if (auth_read_line(fd, buf, size, 120) == AUTH_OK) {
+		unsigned n;
+		rc = 0;
+		if (d->reason.nchoices && reason_parse_choice(buf, &n) == REASON_OK) {
+			*choice = n;
+			if (n == d->reason.nchoices + 1 && d->reason.other_allowed) {
+				fputs("Reason: ", tty);
+				(void)fflush(tty);
+				rc = auth_read_line(fd, buf, size, 120) == AUTH_OK ? 0 : -1;
+				*text = buf;
+			}
+		} else {
+			*text = buf;
+		}
+	}
+	(void)fclose(tty);
+	return rc;
+}
+
+static int get_reason(struct ctx *c, const struct ep_decision *d, char *out, size_t size)
+{
+	char typed[REASON_TEXT_MAX + 8], msg[REASON_MESSAGE_SIZE];
+	const char *text = c->o.reason;
+	unsigned choice = 0;
+	int rc;
+	if (c->o.choice && reason_parse_choice(c->o.choice, &choice) != REASON_OK)
+		return deny(c, d->rule_name, reason_message(REASON_E_NUMBER, d, msg, sizeof(msg)));
+	if (!text && !choice && d->reason.mode == EP_REASON_REQUIRED) {
+		if (c->o.stdin_password)
+			return deny(c, d->rule_name, "a reason is required: give --reason or --choice");
+		if (prompt_reason(d, &choice, typed, sizeof(typed), &text) != 0)
+			return deny(c, d->rule_name, "a reason is required and none was given");
+	}
+	rc = reason_check(d, choice, text, out, size);
+	if (rc != REASON_OK)
+		return deny(c, d->rule_name, reason_message(rc, d, msg, sizeof(msg)));
+	return 0;
+}
+
+static void on_auth_failure(void *arg, unsigned method, int pam_status, const char *pam_error)
+{
+	struct ctx *c = arg;
+	char detail[256];
+	(void)pam_status;
+	snprintf(detail, sizeof(detail), "%s: %s", auth_method_name(method) ? auth_method_name(method) : "?",
+	         pam_error ? pam_error : "");
+	audit_simple(c, AUDIT_EV_AUTH_FAILURE, NULL, detail);
+}
+
+static int authenticate(struct ctx *c, const struct ep_decision *d)
+{
+	struct auth_config ac;
+	struct auth_result res;
+	char password[AUTH_PASSWORD_MAX];
+	int rc;
+	if (d->auth == 0)
+		return 0;
+	auth_config_init(&ac);
+	ac.service_biometric = c->cfg.pam_biometric;
+	ac.service_password = c->cfg.pam_password;
+	ac.on_failure = on_auth_failure;
+	ac.failure_arg = c;
+	if (c->o.stdin_password) {
+		rc = auth_read_line(0, password, sizeof(password), AUTH_DEFAULT_TIMEOUT_S);
+		if (rc != AUTH_OK)
+			return deny(c, d->rule_name, auth_strerror(rc));
+		ac.input = AUTH_INPUT_BUFFER;
+		ac.password = password;
+	}
+	rc = auth_authenticate(c->user, d->auth, &ac, &res);
+	auth_wipe(password, sizeof(password));
+	if (rc != AUTH_OK)
+		return deny(c, d->rule_name, auth_strerror(rc));
+	return 0;
+}
+
+/* ---- group changes ---------------------------------------------------------- */
+
+/* Whether the user is an admin without elevate's help (listed, or primary group). */
+static int already_admin(struct ctx *c, bool *admin)
+{
+	struct group *gr;
+	int rc = groupdb_is_member(c->cfg.group_root, c->cfg.admin_group, c->user, admin);
+	if (rc != 0)
+		return rc;
+	gr = getgrnam(c->cfg.admin_group);
+	if (gr && gr->gr_gid == c->gid)
+		*admin = true;
+	return 0;
+}
+
+/* Under the state lock: takes rec's user out of the group and drops rec. */
+static int revoke_record(struct ctx *c, const struct state_grant *rec,
+                         enum auditlog_event_type type, const char *detail)
+{
+	bool other = false, was = false;
+	struct audit_fields f = { rec->rule[0] ? rec->rule : NULL, rec->reason, detail,
+	                          (long long)rec->duration, (time_t)rec->expiry_wall };
+	int rc = state_begin_revoke(c->st, rec->id);
+	if (rc == 0)
+		rc = state_other_live_grant(c->st, rec->user, rec->id, &c->now, &other);
+	if (rc != 0) {
+		fprintf(stderr, "elevate: revoking %s: %s\n", rec->user, state_strerror(rc));
+		return -1;
+	}
+	if (!other) {
+		rc = groupdb_remove_member(c->cfg.group_root, c->cfg.admin_group, rec->user, &was);
+		if (rc != 0) {
+			fprintf(stderr, "elevate: removing %s from %s: %s\n", rec->user,
+			        c->cfg.admin_group, groupdb_strerror(rc));
+			return -1;
+		}
+	}
+	rc = state_finish_revoke(c->st, rec->id);
+	if (rc != 0) {
+		fprintf(stderr, "elevate: revoking %s: %s\n", rec->user, state_strerror(rc));
+		return -1;
+	}
+	audit(c, type, rec->user, &f);
+	return 0;
+}
+
+/* ---- the watcher ------------------------------------------------------------ */
+
+static void close_all_fds(void)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+	int null = open("/dev/null", O_RDWR);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	if (null >= 0) {
+		(void)dup2(null, 0);
+		(void)dup2(null, 1);
+		(void)dup2(null, 2);
+	}
+	for (int fd = 3; fd < max; fd++)
+		(void)close(fd);
+}
+
+static void sleep_until(int64_t mono)
+{
+	struct timespec ts = { (time_t)mono, 0 };
+	while (clock_nanosleep(STATE_MONO_CLOCK, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* One check after the deadline: 1 done, 0 sleep again (until *next), -1 give up. */
+static int watcher_check(struct ctx *c, uint64_t id, int64_t *next)
+{
+	struct state_grant rec;
+	int rc = state_lock(c->st, STATE_WAIT_MS);
+	int result = -1;
+	if (rc != 0)
+		return -1;
+	rc = state_get(c->st, id, &rec);
+	if (rc == STATE_E_NOT_FOUND || (rc == 0 && rec.phase != STATE_PHASE_GRANTED)) {
+		result = 1;           /* ended already, or sweep's business */
+	} else if (rc == 0 && read_clock(c) == 0) {
+		int64_t left = state_remaining(&rec, &c->now);
+		if (left > 0) {
+			*next = c->now.mono + left;
+			result = 0;
+		} else {
+			result = revoke_record(c, &rec, AUDIT_EV_EXPIRY, "watcher") == 0 ? 1 : -1;
+		}
+	}
+	state_unlock(c->st);
+	return result;
+}
+
+static void watcher_main(struct ctx *c, uint64_t id, int64_t deadline)
+{
+	int r;
+	close_all_fds();
+	if (chdir("/") != 0)
+		_exit(1);
+	/* The parent's handles were lost with their descriptors: open afresh. */
+	c->st = NULL;
+	c->log_open = false;
+	if (state_open(c->cfg.state_dir, c->owner, &c->st) != 0 || open_audit(c) != 0)
+		_exit(1);
+	do {
+		sleep_until(deadline);
+		r = watcher_check(c, id, &deadline);
+	} while (r == 0);
+	_exit(r == 1 ? 0 : 1);
+}
+
+/* Double fork: the watcher is not our child and has no terminal. */
+static int spawn_watcher(struct ctx *c, uint64_t id, int64_t deadline)
+{
+	int status;
+	pid_t pid;
+	(void)fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setsid() < 0)
+			_exit(1);
+		pid = fork();
+		if (pid < 0)
+			_exit(1);
+		if (pid == 0)
+			watcher_main(c, id, deadline);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* ---- request --------------------------------------------------------------------- */
+
+static int choose_duration(struct ctx *c, const struct ep_decision *d, uint32_t *dur)
+{
+	char msg[128];
+	*dur = d->duration;
+	if (!c->o.duration)
+		return 0;
+	if (parse_duration(c->o.duration, dur) != 0) {
+		fprintf(stderr, "elevate: bad duration %s (write 90s, 5m, 1h30m)\n", c->o.duration);
+		return -1;
+	}
+	if (*dur > d->max) {
+		snprintf(msg, sizeof(msg), "--for %s is longer than the %u seconds allowed",
+		         c->o.duration, d->max);
+		(void)deny(c, d->rule_name, msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Under the lock: the decision again, which must still allow under the same rule. */
+static int recheck(struct ctx *c, const struct ep_decision *first, struct ep_decision *d,
+                   uint32_t dur)
+{
+	if (read_clock(c) != 0 || evaluate(c, d) != 0)
+		return deny(c, first->rule_name, "cannot evaluate the policy");
+	if (d->verdict != EP_ALLOW)
+		return deny_decision(c, d);
+	if (d->rule != first->rule || dur > d->max)
+		return deny(c, d->rule_name, "the policy's decision changed; try again");
+	return 0;
+}
+
+static void rollback(struct ctx *c, uint64_t id)
+{
+	if (state_begin_revoke(c->st, id) != 0 || state_finish_revoke(c->st, id) != 0)
+		fprintf(stderr, "elevate: could not roll back grant record %llu; "
+		        "`elevate sweep` will\n", (unsigned long long)id);
+}
+
+static int grant(struct ctx *c, const struct ep_decision *d, uint32_t dur, const char *reason)
+{
+	struct state_grant rec;
+	struct audit_fields f;
+	char detail[160], until[16], span[32];
+	uint64_t id = 0;
+	bool already = false;
+	int rc;
+	memset(&rec, 0, sizeof(rec));
+	if (copy_str(rec.user, sizeof(rec.user), c->user) != 0 ||
+	    copy_str(rec.rule, sizeof(rec.rule), d->rule_name ? d->rule_name : "") != 0 ||
+	    copy_str(rec.reason, sizeof(rec.reason), reason) != 0 ||
+	    copy_str(rec.boot_id, sizeof(rec.boot_id), c->now.boot_id) != 0)
+		return deny(c, d->rule_name, "a field is too long for the state");
+	rec.start_wall = c->now.wall;
+	rec.duration = dur;
+	rec.mono_start = c->now.mono;
+	rc = state_begin_grant(c->st, &rec, &id);
+	if (rc != 0)
+		return deny(c, d->rule_name, state_strerror(rc));
+	rc = groupdb_add_member(c->cfg.group_root, c->cfg.admin_group, c->user, &already);
+	if (rc != 0 || already) {
+		rollback(c, id);
+		if (already) {
+			printf("%s is already a member of %s: nothing to do\n", c->user, c->cfg.admin_group);
+			return EXIT_OK_;
+		}
+		return deny(c, d->rule_name, groupdb_strerror(rc));
+	}
+	rc = state_commit_grant(c->st, id);
+	if (rc != 0 || state_get(c->st, id, &rec) != 0) {
+		fprintf(stderr, "elevate: committing the grant failed: %s\n", state_strerror(rc));
+		if (state_get(c->st, id, &rec) == 0)
+			(void)revoke_record(c, &rec, AUDIT_EV_REVOCATION, "grant could not be committed");
+		return deny(c, d->rule_name, "the grant could not be recorded");
+	}
+	f = (struct audit_fields){ rec.rule[0] ? rec.rule : NULL, reason, NULL, dur,
+	                           (time_t)rec.expiry_wall };
+	audit(c, AUDIT_EV_GRANT, c->user, &f);
+	state_unlock(c->st);
+	if (spawn_watcher(c, id, rec.mono_start + (int64_t)dur) != 0) {
+		snprintf(detail, sizeof(detail), "cannot start the expiry watcher; sweep will revoke");
+		fprintf(stderr, "elevate: warning: %s\n", detail);
+	}
+	format_hhmm(rec.expiry_wall, until, sizeof(until));
+	format_span(dur, span, sizeof(span));
+	printf("admin rights granted for %s (until %s)\n", span, until);
+	return EXIT_OK_;
+}
+
+static int check_no_active(struct ctx *c, const struct ep_decision *d)
+{
+	struct state_grant rec;
+	char msg[160], until[16];
+	if (state_active(c->st, c->user, &rec) != 0 || state_remaining(&rec, &c->now) <= 0)
+		return 0;
+	format_hhmm(rec.expiry_wall, until, sizeof(until));
+	snprintf(msg, sizeof(msg), "already elevated until %s", until);
+	fprintf(stderr, "elevate: %s\n", msg);
+	audit_simple(c, AUDIT_EV_DENIAL, d ? d->rule_name : NULL, msg);
+	return EXIT_DENIED;
+}
+
+static int request_locked(struct ctx *c, const struct ep_decision *first, uint32_t dur,
+                          const char *reason)
+{
+	struct ep_decision d;
+	bool admin = false;
+	int rc = state_lock(c->st, STATE_WAIT_MS);
+	if (rc != 0)
+		return deny(c, first->rule_name, state_strerror(rc));
+	rc = recheck(c, first, &d, dur);
+	if (rc == 0)
+		rc = check_no_active(c, &d);
+	if (rc == 0 && already_admin(c, &admin) != 0)
+		rc = deny(c, d.rule_name, "cannot read the group database");
+	if (rc == 0 && admin) {
+		printf("%s is already a member of %s: nothing to do\n", c->user, c->cfg.admin_group);
+		state_unlock(c->st);
+		return EXIT_OK_;
+	}
+	if (rc == 0)
+		rc = grant(c, &d, dur, reason);
+	state_unlock(c->st);
+	return rc;
+}
+
+static int prepare_request(struct ctx *c, struct ep_decision *d)
+{
+	char err[ERR_SIZE];
+	if (read_clock(c) != 0)
+		return deny(c, NULL, "cannot read the clock");
+	if (note_time(c, c->user) != 0)
+		return deny(c, NULL, state_strerror(STATE_E_LOCKED));
+	if (load_policy(c, err, sizeof(err)) != 0)
+		return deny(c, NULL, err);
+	if (collect_groups(c) != 0)
+		return deny(c, NULL, "cannot read the user's groups");
+	resolve_host(c);
+	if (evaluate(c, d) != 0 && d->verdict != EP_ALLOW)
+		return deny(c, NULL, "the policy could not be evaluated");
+	if (d->verdict != EP_ALLOW)
+		return deny_decision(c, d);
+	return check_no_active(c, d);
+}
+
+static int cmd_request(struct ctx *c)
+{
+	struct ep_decision d;
+	char reason[REASON_OUT_SIZE], span[32];
+	uint32_t dur = 0;
+	sigset_t block, old;
+	int rc;
+	audit_simple(c, AUDIT_EV_REQUEST, NULL, c->o.duration ? c->o.duration : NULL);
+	rc = prepare_request(c, &d);
+	if (rc != 0)
+		return rc;
+	if (choose_duration(c, &d, &dur) != 0)
+		return EXIT_DENIED;
+	if (!c->o.stdin_password) {
+		format_span(dur, span, sizeof(span));
+		printf("rule %s grants %s\n", d.rule_name ? d.rule_name : "(otherwise)", span);
+		(void)fflush(stdout);
+	}
+	rc = get_reason(c, &d, reason, sizeof(reason));
+	if (rc == 0)
+		rc = authenticate(c, &d);
+	if (rc != 0)
+		return rc;
+	/* No interruption between recording the intent and the outcome. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGTSTP);
+	if (sigprocmask(SIG_BLOCK, &block, &old) != 0)
+		return deny(c, d.rule_name, "cannot block signals");
+	rc = request_locked(c, &d, dur, reason);
+	if (sigprocmask(SIG_SETMASK, &old, NULL) != 0)
+		rc = EXIT_DENIED;
+	return rc;
+}
+
+/* ---- status, end, sweep, unlock ------------------------------------------------------ */
+
+static unsigned grants_today(struct ctx *c)
+{
+	int64_t *times = malloc(EP_MAX_GRANTS * sizeof(*times));
+	size_t n = 0;
+	unsigned count = 0;
+	int32_t off = utc_offset(c->now.wall);
+	int64_t today = ep_local_day(c->now.wall, off);
+	if (times && state_grant_times(c->st, c->user, times, EP_MAX_GRANTS, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			count += ep_local_day(times[i], off) == today;
+	free(times);
+	return count;
+}
+
+static void print_quota(struct ctx *c)
+{
+	char err[ERR_SIZE];
+	struct ep_decision d;
+	if (load_policy(c, err, sizeof(err)) != 0 || collect_groups(c) != 0)
+		return;
+	resolve_host(c);
+	if (evaluate(c, &d) != 0 && d.verdict != EP_ALLOW)
+		return;
+	if (d.limit.period != EP_PERIOD_NONE)
+		printf("quota: %u of %u used, %u left\n", d.limit.used, d.limit.count, d.limit.left);
+}
+
+static int cmd_status(struct ctx *c)
+{
+	struct state_grant rec;
+	char until[16];
+	int64_t left;
+	if (read_clock(c) != 0)
+		return EXIT_DENIED;
+	if (state_active(c->st, c->user, &rec) == 0 && (left = state_remaining(&rec, &c->now)) > 0) {
+		format_hhmm(rec.expiry_wall, until, sizeof(until));
+		printf("elevated under rule %s until %s (%lld s left)\n",
+		       rec.rule[0] ? rec.rule : "(otherwise)", until, (long long)left);
+	} else {
+		printf("not elevated\n");
+	}
+	printf("grants today: %u\n", grants_today(c));
+	print_quota(c);
+	return EXIT_OK_;
+}
+
+static int cmd_end(struct ctx *c)
+{
+	struct state_list list = { NULL, 0 };
+	unsigned ended = 0;
+	int rc;
+	if (read_clock(c) != 0)
+		return EXIT_DENIED;
+	rc = state_lock(c->st, STATE_WAIT_MS);
+	if (rc == 0)
+		rc = state_user_grants(c->st, c->user, &list);
+	if (rc != 0) {
+		fprintf(stderr, "elevate: %s\n", state_strerror(rc));
+		state_unlock(c->st);
+		return EXIT_DENIED;
+	}
+	for (size_t i = 0; i < list.n && rc == 0; i++) {
+		if (list.v[i].phase != STATE_PHASE_GRANTED)
+			continue;
+		rc = revoke_record(c, &list.v[i], AUDIT_EV_REVOCATION, "ended by the user");
+		ended += rc == 0;
+	}
+	state_list_free(&list);
+	state_unlock(c->st);
+	if (rc != 0)
+		return EXIT_DENIED;
+	printf(ended ? "admin rights given back\n" : "not elevated\n");
+	return EXIT_OK_;
+}
+
+static int repair_all(struct ctx *c)
+{
+	struct state_list list = { NULL, 0 };
+	int rc = state_pending_repairs(c->st, &list), bad = 0;
+	char detail[64];
+	if (rc != 0)
+		return -1;
+	for (size_t i = 0; i < list.n; i++) {
+		snprintf(detail, sizeof(detail), "finished an interrupted %s",
+		         state_phase_name(list.v[i].phase) ? state_phase_name(list.v[i].phase) : "?");
+		bad |= revoke_record(c, &list.v[i], AUDIT_EV_SWEEP_REPAIR, detail);
+	}
+	state_list_free(&list);
+	return bad ? -1 : 0;
+}
+
+static int expire_all(struct ctx *c)
+{
+	struct state_list list = { NULL, 0 };
+	int rc = state_expired(c->st, &c->now, &list), bad = 0;
+	if (rc != 0)
+		return -1;
+	for (size_t i = 0; i < list.n; i++)
+		bad |= revoke_record(c, &list.v[i], AUDIT_EV_EXPIRY, "sweep");
+	state_list_free(&list);
+	return bad ? -1 : 0;
+}
+
+static int cmd_sweep(struct ctx *c)
+{
+	int rc, bad;
+	if (getuid() != 0) {
+		fprintf(stderr, "elevate: sweep is for root only\n");
+		return EXIT_DENIED;
+	}
+	if (read_clock(c) != 0)
+		return EXIT_DENIED;
+	(void)note_time(c, c->user);   /* a jump back locks requests; expiry goes on */
+	rc = state_lock(c->st, STATE_WAIT_MS);
+	if (rc != 0) {
+		fprintf(stderr, "elevate: %s\n", state_strerror(rc));
+		return EXIT_DENIED;
+	}
+	bad = repair_all(c);
+	bad |= expire_all(c);
+	state_unlock(c->st);
+	return bad ? EXIT_DENIED : EXIT_OK_;
+}
+
+static int cmd_unlock(struct ctx *c)
+{
+	int rc;
+	if (getuid() != 0) {
+		fprintf(stderr, "elevate: unlock is for root only\n");
+		return EXIT_DENIED;
+	}
+	if (read_clock(c) != 0)
+		return EXIT_DENIED;
+	rc = state_clear_lock(c->st, c->now.wall);
+	if (rc != 0) {
+		fprintf(stderr, "elevate: %s\n", state_strerror(rc));
+		return EXIT_DENIED;
+	}
+	audit_simple(c, AUDIT_EV_CLOCK_JUMP, NULL, "lock cleared by an administrator");
+	printf("elevation unlocked\n");
+	return EXIT_OK_;
+}
+
+static int cmd_log(struct ctx *c)
+{
+	if (c->o.file && c->setuid_mode && (setgid(getgid()) != 0 || setuid(getuid()) != 0)) {
+		fprintf(stderr, "elevate: cannot drop privileges\n");
+		return EXIT_DENIED;
+	}
+	return auditlog_verify_command(c->o.file ? c->o.file : c->cfg.audit_log);
+}
+
+/* ---- main -------------------------------------------------------------------------- */
+
+static int run(struct ctx *c)
+{
+	const char *cmd = c->o.cmd;
+	if (strcmp(cmd, "log") == 0)
+		return cmd_log(c);
+	if (resolve_user(c) != 0)
+		return EXIT_USAGE;
+	resolve_host(c);
+	if (strcmp(cmd, "status") != 0 && open_audit(c) != 0)
+		return EXIT_DENIED;
+	if (open_state(c) != 0) {
+		if (strcmp(cmd, "request") == 0)
+			audit_simple(c, AUDIT_EV_DENIAL, NULL, "cannot open the state");
+		return EXIT_DENIED;
+	}
+	if (strcmp(cmd, "request") == 0)
+		return cmd_request(c);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(c);
+	if (strcmp(cmd, "end") == 0)
+		return cmd_end(c);
+	if (strcmp(cmd, "sweep") == 0)
+		return cmd_sweep(c);
+	return cmd_unlock(c);
+}
+
+static void cleanup(struct ctx *c)
+{
+	for (size_t i = 0; i < c->ngroups; i++)
+		free(c->groups[i]);
+	free(c->policy);
+	state_close(c->st);
+	if (c->log_open)
+		auditlog_close(&c->log);
+}
+
+int main(int argc, char **argv)
+{
+	static struct ctx c;
+	int rc;
+	c.setuid_mode = getuid() != geteuid();
+	if (c.setuid_mode && clearenv() != 0)
+		return EXIT_DENIED;
+	umask(077);
+	c.owner = c.setuid_mode ? 0 : geteuid();
+	if (parse_args(argc, argv, &c.o) != 0) {
+		usage();
+		return EXIT_USAGE;
+	}
+	if (c.o.config && c.setuid_mode) {
+		fprintf(stderr, "elevate: --config is refused when running set-user-ID\n");
+		return EXIT_USAGE;
+	}
+	if (load_config(&c) != 0)
+		return EXIT_USAGE;
+	rc = run(&c);
+	cleanup(&c);
+	return rc;
+}
