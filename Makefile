@@ -200,7 +200,7 @@ $(BUILD)/tests/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(LIBPOLC)
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: unit agent-unit agent-e2e golden eval-golden check-symbols fuzz-replay signing-tests
+check-run: unit agent-unit agent-e2e golden eval-golden check-symbols fuzz-replay signing-tests dist-tests
 	@echo "polc: all tests passed"
 
 # libep must not allocate or do I/O: no object may even reference those functions.
@@ -238,6 +238,11 @@ eval-golden: $(POLC)
 signing-tests: $(POLC)
 	$(Q)POLC=$(POLC) BUILD=$(BUILD) tests/signing/run
 
+# runtime/dist: units, plist, PAM and config examples, and where make install puts them.
+.PHONY: dist-tests
+dist-tests: $(POLC) $(LIBEP) $(ELEVATE)
+	$(Q)MAKE='$(MAKE)' ELEVATE=$(ELEVATE) PYTHON=$(PYTHON) tests/agent/dist/run
+
 fuzz-replay: $(REPLAYERS)
 	$(Q)set -e; for f in $(FUZZERS); do \
 		$(BUILD)/tests/replay_$$f tests/fuzz/corpus/$$f tests/fuzz/regressions/$$f; done
@@ -266,16 +271,40 @@ fuzz-%:
 
 # elevate is installed 0755: making it set-user-ID root (chmod u+s) is a
 # deliberate step for the administrator (docs/agent.md).
+# runtime/dist: the sweep units (with @BINDIR@ replaced) and, as examples
+# only, the launchd plist, PAM services and configuration: putting them in
+# /etc/pam.d, /etc/elevate or /Library/LaunchDaemons is the admin's decision.
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+POLC_DATADIR := $(PREFIX)/share/polc
+DIST_UNITS := elevate-sweep.service elevate-sweep.timer
+DIST_PAM   := pam/linux/elevate-password pam/linux/elevate-biometric \
+              pam/macos/elevate-password pam/macos/elevate-biometric
 install: $(POLC) $(LIBEP) $(ELEVATE)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(POLC) $(DESTDIR)$(BINDIR)/polc
 	install -m 0755 $(ELEVATE) $(DESTDIR)$(BINDIR)/elevate
 	install -m 0644 docs/polc.1 $(DESTDIR)$(MANDIR)/man1/polc.1
 	install -m 0644 docs/elevate.8 $(DESTDIR)$(MANDIR)/man8/elevate.8
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(POLC_DATADIR)/launchd \
+		$(DESTDIR)$(POLC_DATADIR)/examples/pam/linux $(DESTDIR)$(POLC_DATADIR)/examples/pam/macos
+	set -e; for f in $(DIST_UNITS); do \
+		sed 's|@BINDIR@|$(BINDIR)|g' runtime/dist/$$f > $(DESTDIR)$(UNITDIR)/$$f; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$f; done
+	sed 's|@BINDIR@|$(BINDIR)|g' runtime/dist/org.polc.elevate.sweep.plist \
+		> $(DESTDIR)$(POLC_DATADIR)/launchd/org.polc.elevate.sweep.plist
+	chmod 0644 $(DESTDIR)$(POLC_DATADIR)/launchd/org.polc.elevate.sweep.plist
+	set -e; for f in $(DIST_PAM) elevate.conf.example; do \
+		install -m 0644 runtime/dist/$$f $(DESTDIR)$(POLC_DATADIR)/examples/$$f; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/polc $(DESTDIR)$(MANDIR)/man1/polc.1
 	rm -f $(DESTDIR)$(BINDIR)/elevate $(DESTDIR)$(MANDIR)/man8/elevate.8
+	rm -f $(DIST_UNITS:%=$(DESTDIR)$(UNITDIR)/%) \
+		$(DESTDIR)$(POLC_DATADIR)/launchd/org.polc.elevate.sweep.plist \
+		$(DIST_PAM:%=$(DESTDIR)$(POLC_DATADIR)/examples/%) $(DESTDIR)$(POLC_DATADIR)/examples/elevate.conf.example
+	rmdir $(DESTDIR)$(POLC_DATADIR)/examples/pam/linux $(DESTDIR)$(POLC_DATADIR)/examples/pam/macos \
+		$(DESTDIR)$(POLC_DATADIR)/examples/pam $(DESTDIR)$(POLC_DATADIR)/examples \
+		$(DESTDIR)$(POLC_DATADIR)/launchd $(DESTDIR)$(POLC_DATADIR) 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD)
