@@ -146,6 +146,72 @@ static void format_span(uint32_t secs, char *buf, size_t size)
 		snprintf(buf, size, "%u seconds", secs);
 }
 
+/* ---- test hook: crash injection --------------------------------------------- */
+
+/*
+ * Tests only (tests/agent/e2e/run): ELEVATE_TEST_CRASH_AT=NAME makes the
+ * process kill itself with SIGKILL at the named step of a grant or a
+ * revocation, to check that `elevate sweep` repairs whatever is left. It is
+ * read only when --as is allowed (real uid 0 and not set-user-ID: root
+ * could kill the process anyway), after main() cleared a set-user-ID
+ * process's environment, so it can never fire in set-user-ID mode; the
+ * detached watcher ignores it. NAME is one of:
+ *   after-intent after-group-add after-commit after-grant-logged
+ *   after-revoke-begin after-group-remove after-finish       (this file)
+ *   state:OP:STEP   the state store's step hook (state.h): OP lock,
+ *                   begin-grant, commit-grant, begin-revoke, finish-revoke,
+ *                   note-time; STEP locked, temp-written, renamed
+ *   group-add:FILE:STEP, group-remove:FILE:STEP, group-add:locked,
+ *   group-remove:locked   groupdb's step hook (groupdb.h): FILE group or
+ *                   gshadow; STEP temp-written, backup-linked, renamed
+ * A name that is never reached is reported on standard error at exit.
+ */
+static const char *crash_at;
+static char crash_group_add[] = "group-add", crash_group_remove[] = "group-remove";
+
+static void crash_point(const char *name)
+{
+	if (crash_at && strcmp(crash_at, name) == 0)
+		(void)raise(SIGKILL);
+}
+
+static int crash_state_hook(void *arg, enum state_step step, const char *op)
+{
+	static const char *const steps[] = { "locked", "temp-written", "renamed" };
+	char name[96];
+	(void)arg;
+	if ((unsigned)step < sizeof(steps) / sizeof(steps[0])) {
+		snprintf(name, sizeof(name), "state:%s:%s", op ? op : "?", steps[step]);
+		crash_point(name);
+	}
+	return 0;
+}
+
+static int crash_groupdb_hook(void *arg, enum groupdb_step step, const char *file)
+{
+	static const char *const steps[] = { "locked", "temp-written", "backup-linked", "renamed" };
+	char name[96];
+	if ((unsigned)step < sizeof(steps) / sizeof(steps[0])) {
+		if (file)
+			snprintf(name, sizeof(name), "%s:%s:%s", (char *)arg, file, steps[step]);
+		else
+			snprintf(name, sizeof(name), "%s:%s", (char *)arg, steps[step]);
+		crash_point(name);
+	}
+	return 0;
+}
+
+/* The groupdb options for an add or a removal: NULL (none) unless the hook is on. */
+static const struct groupdb_options *crash_groupdb_opt(bool add)
+{
+	static struct groupdb_options opt;
+	if (!crash_at)
+		return NULL;
+	opt.step_hook = crash_groupdb_hook;
+	opt.step_arg = add ? crash_group_add : crash_group_remove;
+	return &opt;
+}
+
 /* ---- arguments ------------------------------------------------------------- */
 
 static int take_value(int argc, char **argv, int *i, const char **dst)
@@ -527,7 +593,8 @@ static int load_policy(struct ctx *c, char *err, size_t errsize)
 
 static int open_state(struct ctx *c)
 {
-	int rc = state_open(c->cfg.state_dir, c->owner, &c->st);
+	struct state_options opt = { .step_hook = crash_state_hook };
+	int rc = state_open_opt(c->cfg.state_dir, c->owner, crash_at ? &opt : NULL, &c->st);
 	if (rc != 0) {
 		fprintf(stderr, "elevate: state %s: %s\n", c->cfg.state_dir, state_strerror(rc));
 		return -1;
@@ -731,24 +798,29 @@ static int revoke_record(struct ctx *c, const struct state_grant *rec,
 	                          (long long)rec->duration, (time_t)rec->expiry_wall };
 	int rc = state_begin_revoke(c->st, rec->id);
 	if (rc == 0)
+		crash_point("after-revoke-begin");
+	if (rc == 0)
 		rc = state_other_live_grant(c->st, rec->user, rec->id, &c->now, &other);
 	if (rc != 0) {
 		fprintf(stderr, "elevate: revoking %s: %s\n", rec->user, state_strerror(rc));
 		return -1;
 	}
 	if (!other) {
-		rc = groupdb_remove_member(c->cfg.group_root, c->cfg.admin_group, rec->user, &was);
+		rc = groupdb_remove_member_opt(c->cfg.group_root, c->cfg.admin_group, rec->user,
+		                               crash_groupdb_opt(false), &was);
 		if (rc != 0) {
 			fprintf(stderr, "elevate: removing %s from %s: %s\n", rec->user,
 			        c->cfg.admin_group, groupdb_strerror(rc));
 			return -1;
 		}
+		crash_point("after-group-remove");
 	}
 	rc = state_finish_revoke(c->st, rec->id);
 	if (rc != 0) {
 		fprintf(stderr, "elevate: revoking %s: %s\n", rec->user, state_strerror(rc));
 		return -1;
 	}
+	crash_point("after-finish");
 	audit(c, type, rec->user, &f);
 	return 0;
 }
@@ -805,6 +877,7 @@ static void watcher_main(struct ctx *c, uint64_t id, int64_t deadline)
 {
 	int r;
 	close_all_fds();
+	crash_at = NULL;   /* the test hook is for the agent's own steps only */
 	if (chdir("/") != 0)
 		_exit(1);
 	/* The parent's handles were lost with their descriptors: open afresh. */
@@ -905,7 +978,11 @@ static int grant(struct ctx *c, const struct ep_decision *d, uint32_t dur, const
 	rc = state_begin_grant(c->st, &rec, &id);
 	if (rc != 0)
 		return deny(c, d->rule_name, state_strerror(rc));
-	rc = groupdb_add_member(c->cfg.group_root, c->cfg.admin_group, c->user, &already);
+	crash_point("after-intent");
+	rc = groupdb_add_member_opt(c->cfg.group_root, c->cfg.admin_group, c->user,
+	                            crash_groupdb_opt(true), &already);
+	if (rc == 0 && !already)
+		crash_point("after-group-add");
 	if (rc != 0 || already) {
 		rollback(c, id);
 		if (already) {
@@ -921,9 +998,11 @@ static int grant(struct ctx *c, const struct ep_decision *d, uint32_t dur, const
 			(void)revoke_record(c, &rec, AUDIT_EV_REVOCATION, "grant could not be committed");
 		return deny(c, d->rule_name, "the grant could not be recorded");
 	}
+	crash_point("after-commit");
 	f = (struct audit_fields){ rec.rule[0] ? rec.rule : NULL, reason, NULL, dur,
 	                           (time_t)rec.expiry_wall };
 	audit(c, AUDIT_EV_GRANT, c->user, &f);
+	crash_point("after-grant-logged");
 	state_unlock(c->st);
 	if (spawn_watcher(c, id, rec.mono_start + (int64_t)dur) != 0) {
 		snprintf(detail, sizeof(detail), "cannot start the expiry watcher; sweep will revoke");
@@ -1230,6 +1309,9 @@ int main(int argc, char **argv)
 		return EXIT_DENIED;
 	umask(077);
 	c.owner = c.setuid_mode ? 0 : geteuid();
+	/* The crash-injection test hook: after clearenv(), and only when --as is allowed. */
+	if (!c.setuid_mode && getuid() == 0)
+		crash_at = getenv("ELEVATE_TEST_CRASH_AT");
 	if (parse_args(argc, argv, &c.o) != 0) {
 		usage();
 		return EXIT_USAGE;
@@ -1242,5 +1324,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	rc = run(&c);
 	cleanup(&c);
+	if (crash_at)
+		fprintf(stderr, "elevate: ELEVATE_TEST_CRASH_AT=%s was not reached\n", crash_at);
 	return rc;
 }
