@@ -530,7 +530,7 @@ static void check_limit_rows(const struct limit_row *rows, size_t n)
 		assert_int_equal(rc, 0);
 		assert_int_equal(d.rule, EP_RULE_OTHERWISE);
 		assert_int_equal(d.limit.period, period_of(r->limit));
-		assert_int_equal(d.limit.count, (uint32_t)atoi(r->limit));
+		assert_int_equal(d.limit.count, (uint32_t)strtoul(r->limit, NULL, 10));
 		assert_int_equal(d.limit.used, r->used);
 		assert_int_equal(d.limit.left, r->left);
 		if (r->allowed) {
