@@ -157,6 +157,17 @@ $(ELEVATE): $(ELEVATE_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_OBJ) $(LIBEP_SIG) $(LIBE
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(AGENT_LIBS) -o $@
 
+# A test-only copy for the set-user-ID end-to-end tests: its compile-time
+# configuration path is in the build directory, which the tests fill. Never install it.
+ELEVATE_SUIDTEST      := $(BUILD)/elevate-suidtest
+ELEVATE_SUIDTEST_CONF := $(abspath $(BUILD))/suidtest/elevate.conf
+$(ELEVATE_SUIDTEST): runtime/agent/elevate.c $(BUILD)/obj/runtime/agent/config.o $(AGENT_OBJ) \
+                     $(LIBEP_SIG) $(LIBEP) $(FLAGS_STAMP) | $(BUILD)/gen/parser.h
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) \
+		-DELEVATE_DEFAULT_CONFIG='"$(ELEVATE_SUIDTEST_CONF)"' runtime/agent/elevate.c \
+		$(filter %.o %.a,$^) $(ALL_LDFLAGS) $(PKG_LIBS) $(AGENT_LIBS) -o $@
+
 # ---- set-up and the main job -----------------------------------------------
 
 deps:
@@ -224,8 +235,9 @@ agent-unit: $(AGENT_TESTS)
 
 # elevate end to end in a temporary root (root only; skipped otherwise).
 .PHONY: agent-e2e
-agent-e2e: $(ELEVATE) $(POLC)
-	$(Q)ELEVATE=$(ELEVATE) POLC=$(POLC) tests/agent/e2e/run
+agent-e2e: $(ELEVATE) $(ELEVATE_SUIDTEST) $(POLC)
+	$(Q)ELEVATE=$(ELEVATE) POLC=$(POLC) ELEVATE_SUIDTEST=$(ELEVATE_SUIDTEST) \
+		ELEVATE_SUIDTEST_CONF=$(ELEVATE_SUIDTEST_CONF) tests/agent/e2e/run
 
 golden: $(POLC) $(TOOLS_BIN)
 	$(Q)POLC=$(POLC) BUILD=$(BUILD) PYTHON=$(PYTHON) tests/golden/run

@@ -9,6 +9,43 @@
  * Fail closed: every error on the way to a grant denies, is printed and is
  * audited. Exit status: 0 granted / ok, 1 denied or failed, 2 usage or
  * configuration error.
+ *
+ * Set-user-ID root (real uid not 0, effective uid 0; docs/agent.md):
+ *
+ *  - At start, before anything else: standard input, output and error are
+ *    opened on /dev/null if they are closed (so that no file we open later
+ *    becomes one of them), every other inherited descriptor is closed, the
+ *    environment is cleared (clearenv) and the umask is 077. SIGPIPE is
+ *    left as inherited: a write to a closed pipe can only end the process,
+ *    which the user can do anyway with kill(2), and every step of a grant
+ *    and a revocation survives being killed (`elevate sweep` finishes it).
+ *  - --config, --as and ELEVATE_TEST_CRASH_AT are refused or ignored. The
+ *    configuration is read, as root, from the compile-time path
+ *    ELEVATE_DEFAULT_CONFIG (/etc/elevate/elevate.conf unless built for the
+ *    tests) and must be root's and writable by nobody else; the policy and
+ *    keys must be root's and not writable by others, the state directory
+ *    root's and not writable by group or others.
+ *  - Then the process runs as the user (effective uid and gid the real
+ *    ones; the saved uid stays 0) and raises to root (seteuid(0),
+ *    setegid(0)) only with priv_root(), going back with priv_user(). Root
+ *    is held: for the whole of `status`, `end` and `log verify` without a
+ *    FILE (they read and change root-only files from start to end); and
+ *    for a request, from opening the audit log and the state through the
+ *    first decision (clock, state, policy, keys, groups), then again from
+ *    PAM authentication (pam_unix reads the shadow file) through the
+ *    locked re-check, the group change and the watcher's start. Printing
+ *    the rule, choosing the duration, asking for the reason on /dev/tty
+ *    and reading the -S password from standard input run as the user.
+ *    The detached watcher sets all its ids to root (setresuid), so the
+ *    user can no longer signal it, and revokes at the deadline.
+ *    `log verify FILE` drops root for good (real, effective and saved)
+ *    before opening FILE. A failure to change ids exits at once (status 1).
+ *  - No path comes from the user: every file opened as root is named by
+ *    the compile-time configuration path or by that root-owned file
+ *    (policy, trusted keys, state, audit log, group_root, boot id), or is
+ *    fixed (/dev/null, utmp, NSS and PAM's own files). The user's paths
+ *    are /dev/tty (opened as the user) and `log verify FILE` (opened with
+ *    no privileges left); ttyname(0) is only compared with utmp entries.
  */
 #define _GNU_SOURCE   /* clearenv, getgrouplist, tm_gmtoff, CLOCK_BOOTTIME */
 
@@ -43,6 +80,13 @@
 #include "sig.h"
 
 enum { EXIT_OK_ = 0, EXIT_DENIED = 1, EXIT_USAGE = 2 };
+
+/* The configuration read when --config is not given (and the only one when
+ * set-user-ID). A compile-time constant: the set-user-ID end-to-end tests
+ * build a copy with their own (Makefile, elevate-suidtest). */
+#ifndef ELEVATE_DEFAULT_CONFIG
+#define ELEVATE_DEFAULT_CONFIG CONFIG_DEFAULT_PATH
+#endif
 
 #define POLICY_FILE_MAX (16u << 20)
 #define STATE_WAIT_MS 15000u
@@ -144,6 +188,65 @@ static void format_span(uint32_t secs, char *buf, size_t size)
 		snprintf(buf, size, "%u minute%s", secs / 60, secs == 60 ? "" : "s");
 	else
 		snprintf(buf, size, "%u seconds", secs);
+}
+
+/* ---- privileges (set-user-ID root only; see the header comment) -------------- */
+
+static bool priv_on;          /* set-user-ID root: the user's ids unless raised */
+static uid_t priv_uid;        /* the real uid and gid */
+static gid_t priv_gid;
+
+static void priv_fail(void)
+{
+	static const char msg[] = "elevate: cannot change privileges\n";
+	(void)!write(2, msg, sizeof(msg) - 1);
+	_exit(EXIT_DENIED);
+}
+
+/* Effective ids back to the user's; the saved uid stays 0. */
+static void priv_user(void)
+{
+	if (!priv_on)
+		return;
+	if (setegid(priv_gid) != 0 || seteuid(priv_uid) != 0 || geteuid() != priv_uid ||
+	    getegid() != priv_gid)
+		priv_fail();
+}
+
+/* Effective ids root. */
+static void priv_root(void)
+{
+	if (!priv_on)
+		return;
+	if (seteuid(0) != 0 || setegid(0) != 0 || geteuid() != 0)
+		priv_fail();
+}
+
+/* Every id the user's, for good: nothing can raise again. */
+static void priv_drop_all(void)
+{
+	if (!priv_on)
+		return;
+	priv_root();
+	if (setresgid(priv_gid, priv_gid, priv_gid) != 0 ||
+	    setresuid(priv_uid, priv_uid, priv_uid) != 0 || setuid(0) != -1 || seteuid(0) != -1)
+		priv_fail();
+	priv_on = false;
+}
+
+/* Standard descriptors open (on /dev/null if closed); every other one closed. */
+static void sanitize_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", O_RDWR) != fd)
+			_exit(EXIT_DENIED);
+	}
+	if (close_range(3, ~0u, 0) != 0) {
+		for (int fd = 3; fd < 65536; fd++)
+			(void)close(fd);
+	}
 }
 
 /* ---- test hook: crash injection --------------------------------------------- */
@@ -365,7 +468,7 @@ static int open_audit(struct ctx *c)
 static int load_config(struct ctx *c)
 {
 	char err[256];
-	const char *path = c->o.config ? c->o.config : CONFIG_DEFAULT_PATH;
+	const char *path = c->o.config ? c->o.config : ELEVATE_DEFAULT_CONFIG;
 	config_defaults(&c->cfg);
 	if (config_load(&c->cfg, path, c->owner, err, sizeof(err)) != 0) {
 		fprintf(stderr, "elevate: %s: %s\n", path, err);
@@ -753,8 +856,10 @@ static int authenticate(struct ctx *c, const struct ep_decision *d)
 	struct auth_result res;
 	char password[AUTH_PASSWORD_MAX];
 	int rc;
-	if (d->auth == 0)
+	if (d->auth == 0) {
+		priv_root();
 		return 0;
+	}
 	auth_config_init(&ac);
 	ac.service_biometric = c->cfg.pam_biometric;
 	ac.service_password = c->cfg.pam_password;
@@ -767,6 +872,7 @@ static int authenticate(struct ctx *c, const struct ep_decision *d)
 		ac.input = AUTH_INPUT_BUFFER;
 		ac.password = password;
 	}
+	priv_root();   /* PAM: pam_unix reads the shadow file */
 	rc = auth_authenticate(c->user, d->auth, &ac, &res);
 	auth_wipe(password, sizeof(password));
 	if (rc != AUTH_OK)
@@ -877,7 +983,10 @@ static void watcher_main(struct ctx *c, uint64_t id, int64_t deadline)
 {
 	int r;
 	close_all_fds();
-	crash_at = NULL;   /* the test hook is for the agent's own steps only */
+	crash_at = NULL;
+	/* Set-user-ID: root throughout, real uid included, out of the user's reach. */
+	if (priv_on && (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0))
+		_exit(1);   /* the test hook is for the agent's own steps only */
 	if (chdir("/") != 0)
 		_exit(1);
 	/* The parent's handles were lost with their descriptors: open afresh. */
@@ -1081,6 +1190,8 @@ static int cmd_request(struct ctx *c)
 	rc = prepare_request(c, &d);
 	if (rc != 0)
 		return rc;
+	/* As the user until authentication: the audit log is already open. */
+	priv_user();
 	if (choose_duration(c, &d, &dur) != 0)
 		return EXIT_DENIED;
 	if (!c->o.stdin_password) {
@@ -1090,9 +1201,10 @@ static int cmd_request(struct ctx *c)
 	}
 	rc = get_reason(c, &d, reason, sizeof(reason));
 	if (rc == 0)
-		rc = authenticate(c, &d);
+		rc = authenticate(c, &d);   /* raises to root before PAM */
 	if (rc != 0)
 		return rc;
+	priv_root();
 	/* No interruption between recording the intent and the outcome. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -1255,10 +1367,15 @@ static int cmd_unlock(struct ctx *c)
 
 static int cmd_log(struct ctx *c)
 {
-	if (c->o.file && c->setuid_mode && (setgid(getgid()) != 0 || setuid(getuid()) != 0)) {
-		fprintf(stderr, "elevate: cannot drop privileges\n");
-		return EXIT_DENIED;
+	if (c->o.file && c->setuid_mode) {
+		priv_drop_all();   /* the user's FILE, read with the user's rights only */
+		if (geteuid() != getuid()) {
+			fprintf(stderr, "elevate: cannot drop privileges\n");
+			return EXIT_DENIED;
+		}
 	}
+	if (!c->o.file)
+		priv_root();       /* the root-only audit log */
 	return auditlog_verify_command(c->o.file ? c->o.file : c->cfg.audit_log);
 }
 
@@ -1272,6 +1389,9 @@ static int run(struct ctx *c)
 	if (resolve_user(c) != 0)
 		return EXIT_USAGE;
 	resolve_host(c);
+	/* Root from here (root-only log and state); a request drops for its
+	 * questions (cmd_request). */
+	priv_root();
 	if (strcmp(cmd, "status") != 0 && open_audit(c) != 0)
 		return EXIT_DENIED;
 	if (open_state(c) != 0) {
@@ -1305,8 +1425,14 @@ int main(int argc, char **argv)
 	static struct ctx c;
 	int rc;
 	c.setuid_mode = getuid() != geteuid();
-	if (c.setuid_mode && clearenv() != 0)
-		return EXIT_DENIED;
+	if (c.setuid_mode) {
+		sanitize_fds();
+		if (clearenv() != 0)
+			return EXIT_DENIED;
+		priv_on = geteuid() == 0;
+		priv_uid = getuid();
+		priv_gid = getgid();
+	}
 	umask(077);
 	c.owner = c.setuid_mode ? 0 : geteuid();
 	/* The crash-injection test hook: after clearenv(), and only when --as is allowed. */
@@ -1322,6 +1448,7 @@ int main(int argc, char **argv)
 	}
 	if (load_config(&c) != 0)
 		return EXIT_USAGE;
+	priv_user();   /* the user's ids unless raised (set-user-ID only) */
 	rc = run(&c);
 	cleanup(&c);
 	if (crash_at)
