@@ -161,11 +161,13 @@ $(ELEVATE): $(ELEVATE_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_OBJ) $(LIBEP_SIG) $(LIBE
 # configuration path is in the build directory, which the tests fill. Never install it.
 ELEVATE_SUIDTEST      := $(BUILD)/elevate-suidtest
 ELEVATE_SUIDTEST_CONF := $(abspath $(BUILD))/suidtest/elevate.conf
-$(ELEVATE_SUIDTEST): runtime/agent/elevate.c $(BUILD)/obj/runtime/agent/config.o $(AGENT_OBJ) \
+$(ELEVATE_SUIDTEST): runtime/agent/elevate.c tests/agent/e2e/suidtest_sanitizers.c \
+                     $(BUILD)/obj/runtime/agent/config.o $(AGENT_OBJ) \
                      $(LIBEP_SIG) $(LIBEP) $(FLAGS_STAMP) | $(BUILD)/gen/parser.h
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) \
 		-DELEVATE_DEFAULT_CONFIG='"$(ELEVATE_SUIDTEST_CONF)"' runtime/agent/elevate.c \
+		tests/agent/e2e/suidtest_sanitizers.c \
 		$(filter %.o %.a,$^) $(ALL_LDFLAGS) $(PKG_LIBS) $(AGENT_LIBS) -o $@
 
 # ---- set-up and the main job -----------------------------------------------
