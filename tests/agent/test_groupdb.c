@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "agent/groupdb.h"
+#include "helpers.h"
 
 /* Debian's default /etc/group, with comments, blank and odd lines and broken entries added. */
 static const char GROUP_SAMPLE[] =
@@ -107,14 +108,6 @@ static char *path_in(const struct fx *f, const char *name, char *buf, size_t siz
 	return buf;
 }
 
-static void write_file(const char *path, const char *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
 
 static char *read_all(const char *path, size_t *len)
 {

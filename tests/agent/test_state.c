@@ -35,6 +35,7 @@
 
 #include "ep.h"
 #include "agent/state.h"
+#include "helpers.h"
 
 _Static_assert(STATE_HISTORY_PER_USER == EP_MAX_GRANTS, "history cap must match libep's");
 _Static_assert(STATE_TIME_LIMIT == (INT64_C(1) << 40), "time range must match ep_request_valid");
@@ -117,14 +118,6 @@ static int open_rc(const struct fx *f)
 	return rc;
 }
 
-static void write_file(const char *path, const char *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
 
 static void write_text(const char *path, const char *text)
 {

@@ -1,19 +1,53 @@
 /*
  * helpers.h - small helpers shared by the unit tests: a source, arena and
  * diagnostic list for driving the lexer or parser, compiling a policy text
- * in one call, finding diagnostics by code, and building policy texts.
+ * in one call, finding diagnostics by code, building policy texts, and a
+ * seeded random number generator for generated tests.
  * Header-only.
  */
 #ifndef POLC_TEST_HELPERS_H
 #define POLC_TEST_HELPERS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compile.h"
 #include "diag.h"
 #include "source.h"
+
+/* ---- a seeded PRNG (splitmix64) ------------------------------------------------ */
+
+struct rng {
+	uint64_t s;
+};
+
+static inline uint64_t rng_next(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static inline uint32_t below(struct rng *r, uint32_t n)
+{
+	return (uint32_t)(rng_next(r) % n);
+}
+
+/* Uniform in [lo, hi]. */
+static inline int64_t between(struct rng *r, int64_t lo, int64_t hi)
+{
+	return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+static inline bool chance(struct rng *r, unsigned percent)
+{
+	return below(r, 100) < percent;
+}
+
+#define PICK(r, list) ((list)[below((r), sizeof(list) / sizeof((list)[0]))])
 
 /* A growing text buffer for building policies; free t->s when done.
  * Needs <cmocka.h> (and <stdarg.h>, <stdio.h>) included first. */

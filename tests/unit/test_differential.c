@@ -31,37 +31,6 @@
 #define POLICIES 4000
 #define REQUESTS_PER_POLICY 100
 
-/* ---- a seeded PRNG (splitmix64) ------------------------------------------------ */
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(struct rng *r, uint32_t n)
-{
-	return (uint32_t)(rng_next(r) % n);
-}
-
-/* Uniform in [lo, hi]. */
-static int64_t between(struct rng *r, int64_t lo, int64_t hi)
-{
-	return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
-}
-
-static bool chance(struct rng *r, unsigned percent)
-{
-	return below(r, 100) < percent;
-}
-
-#define PICK(r, list) ((list)[below((r), sizeof(list) / sizeof((list)[0]))])
 
 /* ---- a growing text buffer ------------------------------------------------------ */
 

@@ -1817,29 +1817,6 @@ static void test_many_group_prefixes(void **state)
 #define DIFF_POLICIES 200
 #define DIFF_REQUESTS 300
 
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(struct rng *r, uint32_t n)
-{
-	return (uint32_t)(rng_next(r) % n);
-}
-
-static bool chance(struct rng *r, unsigned percent)
-{
-	return below(r, 100) < percent;
-}
-
-#define PICK(r, list) ((list)[below((r), sizeof(list) / sizeof((list)[0]))])
 
 /* Names that share prefixes, and patterns whose literal starts are those prefixes. */
 static const char *const user_names[] = { "a", "al", "ali", "alice", "alicia", "alex", "b", "bo",
