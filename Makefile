@@ -237,9 +237,11 @@ agent-unit: $(AGENT_TESTS)
 
 # elevate end to end in a temporary root (root only; skipped otherwise).
 .PHONY: agent-e2e
+AGENT_E2E := tests/agent/e2e/run
 agent-e2e: $(ELEVATE) $(ELEVATE_SUIDTEST) $(POLC)
-	$(Q)ELEVATE=$(ELEVATE) POLC=$(POLC) ELEVATE_SUIDTEST=$(ELEVATE_SUIDTEST) \
-		ELEVATE_SUIDTEST_CONF=$(ELEVATE_SUIDTEST_CONF) tests/agent/e2e/run
+	$(Q)set -e; for t in $(AGENT_E2E); do \
+		ELEVATE=$(ELEVATE) POLC=$(POLC) ELEVATE_SUIDTEST=$(ELEVATE_SUIDTEST) \
+		ELEVATE_SUIDTEST_CONF=$(ELEVATE_SUIDTEST_CONF) $$t; done
 
 golden: $(POLC) $(TOOLS_BIN)
 	$(Q)POLC=$(POLC) BUILD=$(BUILD) PYTHON=$(PYTHON) tests/golden/run
