@@ -237,7 +237,7 @@ agent-unit: $(AGENT_TESTS)
 
 # elevate end to end in a temporary root (root only; skipped otherwise).
 .PHONY: agent-e2e
-AGENT_E2E := tests/agent/e2e/run
+AGENT_E2E := tests/agent/e2e/run tests/agent/e2e/tamper
 agent-e2e: $(ELEVATE) $(ELEVATE_SUIDTEST) $(POLC)
 	$(Q)set -e; for t in $(AGENT_E2E); do \
 		ELEVATE=$(ELEVATE) POLC=$(POLC) ELEVATE_SUIDTEST=$(ELEVATE_SUIDTEST) \

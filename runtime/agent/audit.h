@@ -46,7 +46,8 @@
 	X(AUDIT_EV_EXPIRY,          "expiry") \
 	X(AUDIT_EV_SWEEP_REPAIR,    "sweep-repair") \
 	X(AUDIT_EV_TAMPER_DETECTED, "tamper-detected") \
-	X(AUDIT_EV_CLOCK_JUMP,      "clock-jump")
+	X(AUDIT_EV_CLOCK_JUMP,      "clock-jump") \
+	X(AUDIT_EV_UNLOCK,          "unlock")
 
 #define AUDIT_EVENT_ENUM(e, name) e,
 enum auditlog_event_type { AUDIT_EVENTS(AUDIT_EVENT_ENUM) AUDIT_EV_COUNT };

@@ -63,6 +63,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include <utmpx.h>
@@ -413,6 +414,8 @@ static void audit(struct ctx *c, enum auditlog_event_type type, const char *user
 	if (!c->log_open) {
 		fprintf(stderr, "elevate: audit log not open; event %s not recorded\n",
 		        auditlog_event_name(type));
+		syslog(LOG_AUTHPRIV | LOG_ERR, "event %s for %s not recorded: the audit log is not open",
+		       auditlog_event_name(type), user && *user ? user : "?");
 		return;
 	}
 	auditlog_event_init(&ev, type, user && *user ? user : "?");
@@ -445,22 +448,53 @@ static int deny(struct ctx *c, const char *rule, const char *msg)
 	return EXIT_DENIED;
 }
 
+/* Opens the log. 0; 1 when its last line is damaged (the log stays open for
+ * record_tamper()); -1 when it cannot be used at all (said why). */
 static int open_audit(struct ctx *c)
 {
 	int rc = auditlog_open(&c->log, c->cfg.audit_log);
 	if (rc == AUDIT_ETAMPERED) {
-		fprintf(stderr, "elevate: denied: the audit log %s has been tampered with (%s); "
-		        "ask an administrator\n", c->cfg.audit_log, c->log.why ? c->log.why : "?");
-		auditlog_close(&c->log);
-		return -1;
+		fprintf(stderr, "elevate: the audit log %s has been tampered with (%s)\n",
+		        c->cfg.audit_log, c->log.why ? c->log.why : "?");
+		return 1;
 	}
 	if (rc != 0) {
-		fprintf(stderr, "elevate: denied: cannot open the audit log %s: %s\n",
+		fprintf(stderr, "elevate: cannot open the audit log %s: %s\n",
 		        c->cfg.audit_log, auditlog_strerror(rc));
 		return -1;
 	}
 	c->log_open = true;
 	return 0;
+}
+
+/*
+ * After open_audit() found the log damaged: pins the damage with a
+ * tamper-detected line that starts a new chain segment (auditlog_restart)
+ * and locks elevation until an administrator runs `elevate unlock`. If
+ * the restart fails the log is closed and events go to syslog only.
+ */
+static void record_tamper(struct ctx *c)
+{
+	char detail[256];
+	struct auditlog_event ev;
+	int rc;
+	snprintf(detail, sizeof(detail), "%s; elevation locked until an administrator runs "
+	         "elevate unlock", c->log.why ? c->log.why : "the last line is damaged");
+	auditlog_event_init(&ev, AUDIT_EV_TAMPER_DETECTED, c->user[0] ? c->user : "?");
+	ev.host = c->host[0] ? c->host : NULL;
+	ev.detail = detail;
+	rc = auditlog_restart(&c->log, &ev);
+	if (rc == 0) {
+		c->log_open = true;
+	} else {
+		fprintf(stderr, "elevate: cannot record the tampering: %s\n", auditlog_strerror(rc));
+		syslog(LOG_AUTHPRIV | LOG_ERR, "audit log %s tampered with (%s); cannot record it: %s",
+		       c->cfg.audit_log, detail, auditlog_strerror(rc));
+		auditlog_close(&c->log);
+	}
+	rc = c->st ? state_set_lock(c->st, STATE_LOCK_AUDIT) : STATE_E_ARG;
+	if (rc != 0)
+		fprintf(stderr, "elevate: cannot lock elevation: %s\n", state_strerror(rc));
 }
 
 /* ---- configuration and identity ------------------------------------------------- */
@@ -715,21 +749,34 @@ static int read_clock(struct ctx *c)
 	return 0;
 }
 
-/* Records the time; -1 (after auditing) when elevation is locked by a clock jump. */
-static int note_time(struct ctx *c, const char *user)
+/* The lock causes in words, for messages: "the clock went back", ... */
+static const char *lock_causes_text(unsigned causes)
 {
-	bool went_back = false, locked = true;
+	switch (causes) {
+	case STATE_LOCK_CLOCK: return "the clock went back";
+	case STATE_LOCK_AUDIT: return "the audit log was tampered with";
+	default:               return "the clock went back and the audit log was tampered with";
+	}
+}
+
+/* Records the time; -1 with the reason in why (after auditing a new clock
+ * jump) when elevation is locked, for whatever cause, or the state cannot say. */
+static int note_time(struct ctx *c, const char *user, char *why, size_t whysize)
+{
+	bool went_back = false;
+	unsigned causes = STATE_LOCK_ALL;
 	int rc = state_note_time(c->st, c->now.wall, &went_back);
 	if (went_back) {
 		struct audit_fields f = { NULL, NULL, "the wall clock went back; elevation locked", -1, 0 };
 		audit(c, AUDIT_EV_CLOCK_JUMP, user, &f);
 	}
 	if (rc == 0)
-		rc = state_is_locked(c->st, &locked);
-	if (rc != 0 || locked) {
-		fprintf(stderr, "elevate: %s\n", rc != 0 ? state_strerror(rc) : state_strerror(STATE_E_LOCKED));
-		return -1;
-	}
+		rc = state_lock_causes(c->st, &causes);
+	if (rc != 0)
+		return snprintf(why, whysize, "%s", state_strerror(rc)), -1;
+	if (causes != 0)
+		return snprintf(why, whysize, "elevation is locked because %s; an administrator "
+		                "must clear it (elevate unlock)", lock_causes_text(causes)), -1;
 	return 0;
 }
 
@@ -1165,8 +1212,8 @@ static int prepare_request(struct ctx *c, struct ep_decision *d)
 	char err[ERR_SIZE];
 	if (read_clock(c) != 0)
 		return deny(c, NULL, "cannot read the clock");
-	if (note_time(c, c->user) != 0)
-		return deny(c, NULL, state_strerror(STATE_E_LOCKED));
+	if (note_time(c, c->user, err, sizeof(err)) != 0)
+		return deny(c, NULL, err);
 	if (load_policy(c, err, sizeof(err)) != 0)
 		return deny(c, NULL, err);
 	if (collect_groups(c) != 0)
@@ -1327,6 +1374,7 @@ static int expire_all(struct ctx *c)
 
 static int cmd_sweep(struct ctx *c)
 {
+	char err[ERR_SIZE];
 	int rc, bad;
 	if (getuid() != 0) {
 		fprintf(stderr, "elevate: sweep is for root only\n");
@@ -1334,7 +1382,7 @@ static int cmd_sweep(struct ctx *c)
 	}
 	if (read_clock(c) != 0)
 		return EXIT_DENIED;
-	(void)note_time(c, c->user);   /* a jump back locks requests; expiry goes on */
+	(void)note_time(c, c->user, err, sizeof(err));   /* a jump back locks requests; expiry goes on */
 	rc = state_lock(c->st, STATE_WAIT_MS);
 	if (rc != 0) {
 		fprintf(stderr, "elevate: %s\n", state_strerror(rc));
@@ -1348,6 +1396,8 @@ static int cmd_sweep(struct ctx *c)
 
 static int cmd_unlock(struct ctx *c)
 {
+	char detail[160];
+	unsigned causes = 0;
 	int rc;
 	if (getuid() != 0) {
 		fprintf(stderr, "elevate: unlock is for root only\n");
@@ -1355,13 +1405,24 @@ static int cmd_unlock(struct ctx *c)
 	}
 	if (read_clock(c) != 0)
 		return EXIT_DENIED;
-	rc = state_clear_lock(c->st, c->now.wall);
+	rc = state_lock(c->st, STATE_WAIT_MS);
+	if (rc == 0)
+		rc = state_lock_causes(c->st, &causes);
+	if (rc == 0)
+		rc = state_clear_lock(c->st, c->now.wall);
+	state_unlock(c->st);
 	if (rc != 0) {
 		fprintf(stderr, "elevate: %s\n", state_strerror(rc));
 		return EXIT_DENIED;
 	}
-	audit_simple(c, AUDIT_EV_CLOCK_JUMP, NULL, "lock cleared by an administrator");
-	printf("elevation unlocked\n");
+	if (causes == 0) {
+		printf("elevation was not locked\n");
+		return EXIT_OK_;
+	}
+	snprintf(detail, sizeof(detail), "lock cleared by an administrator (%s)",
+	         lock_causes_text(causes));
+	audit_simple(c, AUDIT_EV_UNLOCK, NULL, detail);
+	printf("elevation unlocked (%s)\n", lock_causes_text(causes));
 	return EXIT_OK_;
 }
 
@@ -1384,6 +1445,7 @@ static int cmd_log(struct ctx *c)
 static int run(struct ctx *c)
 {
 	const char *cmd = c->o.cmd;
+	int log_state = 0, rc;
 	if (strcmp(cmd, "log") == 0)
 		return cmd_log(c);
 	if (resolve_user(c) != 0)
@@ -1392,22 +1454,31 @@ static int run(struct ctx *c)
 	/* Root from here (root-only log and state); a request drops for its
 	 * questions (cmd_request). */
 	priv_root();
-	if (strcmp(cmd, "status") != 0 && open_audit(c) != 0)
-		return EXIT_DENIED;
+	if (strcmp(cmd, "status") != 0) {
+		/* A log that cannot be used stops a request (fail closed); end and
+		 * sweep go on, since taking rights away is always safe. */
+		log_state = open_audit(c);
+		if (log_state < 0 && strcmp(cmd, "request") == 0) {
+			fprintf(stderr, "elevate: denied: no audit log\n");
+			return EXIT_DENIED;
+		}
+	}
 	if (open_state(c) != 0) {
+		if (log_state > 0)
+			record_tamper(c);
 		if (strcmp(cmd, "request") == 0)
 			audit_simple(c, AUDIT_EV_DENIAL, NULL, "cannot open the state");
 		return EXIT_DENIED;
 	}
+	if (log_state > 0)
+		record_tamper(c);
 	if (strcmp(cmd, "request") == 0)
 		return cmd_request(c);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(c);
-	if (strcmp(cmd, "end") == 0)
-		return cmd_end(c);
-	if (strcmp(cmd, "sweep") == 0)
-		return cmd_sweep(c);
-	return cmd_unlock(c);
+	rc = strcmp(cmd, "end") == 0 ? cmd_end(c) : strcmp(cmd, "sweep") == 0 ? cmd_sweep(c)
+	                                                                        : cmd_unlock(c);
+	return log_state < 0 ? EXIT_DENIED : rc;   /* done, but not recorded */
 }
 
 static void cleanup(struct ctx *c)

@@ -50,7 +50,7 @@ struct hist {
 /* Everything the file holds. */
 struct contents {
 	int64_t latest;             /* the latest wall time seen */
-	bool locked;                /* elevation locked after the clock went back */
+	unsigned locked;            /* enum state_lock_cause bits; 0: not locked */
 	uint64_t next_id;           /* the id of the next record, > every id in g */
 	struct state_grant *g;      /* active records, ids ascending */
 	size_t ng, gcap;
@@ -408,7 +408,9 @@ static int serialize(const struct contents *c, char **out, size_t *len)
 	put_num(&b, STATE_FORMAT_VERSION, true);
 	put_word(&b, "\nlatest");
 	put_num(&b, (uint64_t)c->latest, true);
-	put_word(&b, c->locked ? "\nlocked 1\nnext-id" : "\nlocked 0\nnext-id");
+	put_word(&b, "\nlocked");
+	put_num(&b, c->locked, true);
+	put_word(&b, "\nnext-id");
 	put_num(&b, c->next_id, true);
 	put(&b, "\n", 1);
 	for (size_t i = 0; i < c->ng; i++)
@@ -586,9 +588,9 @@ static int parse_header(struct cursor *cur, struct contents *c)
 			return STATE_E_MALFORMED;
 	if (!keyed(&line[1], "latest", f, 2) || !parse_time(&f[1], &c->latest))
 		return STATE_E_MALFORMED;
-	if (!keyed(&line[2], "locked", f, 2) || !parse_num(&f[1], 1, &v))
+	if (!keyed(&line[2], "locked", f, 2) || !parse_num(&f[1], STATE_LOCK_ALL, &v))
 		return STATE_E_MALFORMED;
-	c->locked = v == 1;
+	c->locked = (unsigned)v;
 	if (!keyed(&line[3], "next-id", f, 2) || !parse_num(&f[1], UINT64_MAX, &c->next_id) ||
 	    c->next_id == 0)
 		return STATE_E_MALFORMED;
@@ -1010,7 +1012,7 @@ static int do_begin_grant(struct state *st, void *arg, bool *dirty)
 	if (c->locked)
 		return STATE_E_LOCKED;
 	if (went_back(st, a->rec->start_wall)) {
-		c->locked = true;
+		c->locked |= STATE_LOCK_CLOCK;
 		*dirty = true;
 		return STATE_E_CLOCK_BACK;
 	}
@@ -1113,8 +1115,8 @@ static int do_note_time(struct state *st, void *arg, bool *dirty)
 {
 	struct note_arg *a = arg;
 	if (went_back(st, a->now)) {
-		if (!st->c.locked) {
-			st->c.locked = true;
+		if (!(st->c.locked & STATE_LOCK_CLOCK)) {
+			st->c.locked |= STATE_LOCK_CLOCK;
 			a->went_back = true;
 			*dirty = true;
 		}
@@ -1138,10 +1140,27 @@ int state_note_time(struct state *st, int64_t now_wall, bool *went_back_out)
 
 static int do_clear_lock(struct state *st, void *arg, bool *dirty)
 {
-	st->c.locked = false;
+	st->c.locked = 0;
 	st->c.latest = *(const int64_t *)arg;
 	*dirty = true;
 	return 0;
+}
+
+static int do_set_lock(struct state *st, void *arg, bool *dirty)
+{
+	unsigned causes = *(const unsigned *)arg;
+	if ((st->c.locked | causes) != st->c.locked) {
+		st->c.locked |= causes;
+		*dirty = true;
+	}
+	return 0;
+}
+
+int state_set_lock(struct state *st, unsigned causes)
+{
+	if (causes == 0 || (causes & ~STATE_LOCK_ALL) != 0)
+		return STATE_E_ARG;
+	return change(st, "set-lock", do_set_lock, &causes);
 }
 
 int state_clear_lock(struct state *st, int64_t now_wall)
@@ -1322,13 +1341,13 @@ void state_list_free(struct state_list *list)
 	list->n = 0;
 }
 
-int state_is_locked(const struct state *st, bool *locked)
+int state_lock_causes(const struct state *st, unsigned *causes)
 {
 	int rc = readable(st);
-	if (rc == 0 && !locked)
+	if (rc == 0 && !causes)
 		rc = STATE_E_ARG;
 	if (rc == 0)
-		*locked = st->c.locked;
+		*causes = st->c.locked;
 	return rc;
 }
 

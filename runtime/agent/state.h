@@ -2,8 +2,8 @@
  * state.h - elevate's grant state store: the active grants (who is an admin
  * because of elevate, since when, until when, in which phase of the
  * two-phase protocol), every user's grant history for `limit`, the latest
- * wall-clock time ever seen and the "locked" flag set when the clock went
- * back. One line-based text file, DIR/state, in a root-only directory;
+ * wall-clock time ever seen and the "locked" causes (the clock went back,
+ * the audit log was found tampered with). One line-based text file, DIR/state, in a root-only directory;
  * docs/agent-state.md is the format's reference.
  *
  * It must never: read or write through a symbolic link or in a directory
@@ -80,7 +80,7 @@
 	X(STATE_E_LOCK_TIMEOUT, -9, "timed out waiting for the state lock") \
 	X(STATE_E_NOT_FOUND,   -10, "no such grant") \
 	X(STATE_E_PHASE,       -11, "the grant is not in a phase that allows this step") \
-	X(STATE_E_LOCKED,      -12, "elevation is locked because the clock went back; an administrator must clear it") \
+	X(STATE_E_LOCKED,      -12, "elevation is locked; an administrator must clear it (elevate unlock)") \
 	X(STATE_E_CLOCK_BACK,  -13, "the clock went back; elevation is now locked") \
 	X(STATE_E_FULL,        -14, "too many active grants") \
 	X(STATE_E_BOOT_ID,     -15, "cannot read a valid boot id") \
@@ -141,7 +141,7 @@ struct state_options {
 	/*
 	 * Tests only. Called at every step with the operation's name ("lock",
 	 * "begin-grant", "commit-grant", "begin-revoke", "finish-revoke",
-	 * "note-time", "clear-lock"); a non-zero return stops the operation
+	 * "note-time", "set-lock", "clear-lock"); a non-zero return stops the operation
 	 * with STATE_E_HOOK after cleaning up as for any other failure. A hook
 	 * may also _exit() to simulate a crash at that point.
 	 */
@@ -250,11 +250,21 @@ void state_list_free(struct state_list *list);
  * older than STATE_HISTORY_DAYS before it is pruned). went_back may be NULL.
  */
 int state_note_time(struct state *st, int64_t now_wall, bool *went_back);
-int state_is_locked(const struct state *st, bool *locked);
+
+/* Why elevation is locked: bits of the file's `locked` value. */
+enum state_lock_cause {
+	STATE_LOCK_CLOCK = 1,       /* the wall clock went back (state_note_time, begin_grant) */
+	STATE_LOCK_AUDIT = 2,       /* the audit log was found tampered with (the agent) */
+};
+#define STATE_LOCK_ALL 3u
+/* The lock causes set, 0 when not locked. */
+int state_lock_causes(const struct state *st, unsigned *causes);
+/* Adds lock causes (STATE_LOCK_*) and writes them; grants are refused until cleared. */
+int state_set_lock(struct state *st, unsigned causes);
 /* The latest wall-clock time seen; 0 for a new state. */
 int state_latest_time(const struct state *st, int64_t *latest);
 /*
- * The administrator's command: clears the locked flag and accepts now_wall
+ * The administrator's command: clears every lock cause and accepts now_wall
  * as the latest time seen (also when it is earlier: the admin vouches for
  * the clock). History after now_wall is kept and counts again once the
  * clock reaches its period.

@@ -199,8 +199,8 @@ static void test_event_names_are_stable(void **state)
 {
 	(void)state;
 	const char *want[] = { "request", "auth-failure", "grant", "denial", "revocation",
-	                       "expiry", "sweep-repair", "tamper-detected", "clock-jump" };
-	assert_int_equal(AUDIT_EV_COUNT, 9);
+	                       "expiry", "sweep-repair", "tamper-detected", "clock-jump", "unlock" };
+	assert_int_equal(AUDIT_EV_COUNT, 10);
 	for (int i = 0; i < AUDIT_EV_COUNT; i++)
 		assert_string_equal(auditlog_event_name((enum auditlog_event_type)i), want[i]);
 	assert_null(auditlog_event_name(AUDIT_EV_COUNT));

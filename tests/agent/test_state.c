@@ -244,13 +244,13 @@ static void test_new_state_is_empty(void **state)
 	struct state *st = open_ok(f);
 	int64_t times[4];
 	size_t n = 99;
-	bool locked = true;
+	unsigned locked = 99;
 	int64_t latest = -1;
 	struct state_list l;
 	assert_int_equal(state_grant_times(st, "alice", times, 4, &n), STATE_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(state_is_locked(st, &locked), STATE_OK);
-	assert_false(locked);
+	assert_int_equal(state_lock_causes(st, &locked), STATE_OK);
+	assert_int_equal(locked, 0);
 	assert_int_equal(state_latest_time(st, &latest), STATE_OK);
 	assert_int_equal(latest, 0);
 	assert_int_equal(state_pending_repairs(st, &l), STATE_OK);
@@ -1079,7 +1079,8 @@ static void test_clock_back_locks_and_persists(void **state)
 {
 	struct fx *f = *state;
 	struct state *st = open_ok(f);
-	bool back = true, locked = true;
+	bool back = true;
+	unsigned locked = 99;
 	int64_t latest;
 	uint64_t id;
 	assert_int_equal(state_note_time(st, T0, &back), STATE_OK);
@@ -1090,16 +1091,16 @@ static void test_clock_back_locks_and_persists(void **state)
 	assert_int_equal(latest, T0);
 	assert_int_equal(state_note_time(st, T0 - STATE_CLOCK_TOLERANCE - 1, &back), STATE_OK);
 	assert_true(back);
-	assert_int_equal(state_is_locked(st, &locked), STATE_OK);
-	assert_true(locked);
+	assert_int_equal(state_lock_causes(st, &locked), STATE_OK);
+	assert_int_equal(locked, STATE_LOCK_CLOCK);
 	assert_int_equal(state_note_time(st, T0 - 86400, &back), STATE_OK);
 	assert_false(back);   /* reported once */
 	state_close(st);
 
 	/* It persists, and refuses every grant, even with the clock right again. */
 	st = open_ok(f);
-	assert_int_equal(state_is_locked(st, &locked), STATE_OK);
-	assert_true(locked);
+	assert_int_equal(state_lock_causes(st, &locked), STATE_OK);
+	assert_int_equal(locked, STATE_LOCK_CLOCK);
 	char *text = read_all(f->state, NULL);
 	assert_non_null(strstr(text, "\nlocked 1\n"));
 	free(text);
@@ -1109,13 +1110,46 @@ static void test_clock_back_locks_and_persists(void **state)
 	assert_int_equal(state_begin_grant(st, &r, &id), STATE_E_LOCKED);
 	/* The administrator clears it and vouches for the clock, even an earlier one. */
 	assert_int_equal(state_clear_lock(st, T0 - 3600), STATE_OK);
-	assert_int_equal(state_is_locked(st, &locked), STATE_OK);
-	assert_false(locked);
+	assert_int_equal(state_lock_causes(st, &locked), STATE_OK);
+	assert_int_equal(locked, 0);
 	assert_int_equal(state_latest_time(st, &latest), STATE_OK);
 	assert_int_equal(latest, T0 - 3600);
 	r.start_wall = T0 - 3600;
 	assert_int_equal(state_begin_grant(st, &r, &id), STATE_OK);
 	assert_int_equal(state_commit_grant(st, id), STATE_OK);
+	state_close(st);
+}
+
+/* The agent's lock for a tampered audit log: persists, adds to the clock's, refuses grants. */
+static void test_audit_lock_persists_and_combines(void **state)
+{
+	struct fx *f = *state;
+	struct state *st = open_ok(f);
+	unsigned causes = 99;
+	uint64_t id;
+	assert_int_equal(state_set_lock(st, 0), STATE_E_ARG);
+	assert_int_equal(state_set_lock(st, 4), STATE_E_ARG);
+	assert_int_equal(state_set_lock(st, STATE_LOCK_AUDIT), STATE_OK);
+	assert_int_equal(state_set_lock(st, STATE_LOCK_AUDIT), STATE_OK);   /* idempotent */
+	state_close(st);
+	st = open_ok(f);
+	assert_int_equal(state_lock_causes(st, &causes), STATE_OK);
+	assert_int_equal(causes, STATE_LOCK_AUDIT);
+	struct state_grant r = make_rec("alice", T0, 600, 10, BOOT);
+	assert_int_equal(state_begin_grant(st, &r, &id), STATE_E_LOCKED);
+	bool back = false;
+	assert_int_equal(state_note_time(st, T0 + 86400, &back), STATE_OK);
+	assert_int_equal(state_note_time(st, T0, &back), STATE_OK);
+	assert_true(back);   /* the clock's cause is new, so it is reported */
+	assert_int_equal(state_lock_causes(st, &causes), STATE_OK);
+	assert_int_equal(causes, STATE_LOCK_CLOCK | STATE_LOCK_AUDIT);
+	char *text = read_all(f->state, NULL);
+	assert_non_null(strstr(text, "\nlocked 3\n"));
+	free(text);
+	assert_int_equal(state_clear_lock(st, T0), STATE_OK);
+	assert_int_equal(state_lock_causes(st, &causes), STATE_OK);
+	assert_int_equal(causes, 0);
+	assert_int_equal(state_begin_grant(st, &r, &id), STATE_OK);
 	state_close(st);
 }
 
@@ -1133,9 +1167,9 @@ static void test_grant_with_clock_back_locks(void **state)
 	assert_int_equal(state_begin_grant(st, &r, &id), STATE_E_CLOCK_BACK);
 	state_close(st);
 	st = open_ok(f);
-	bool locked;
-	assert_int_equal(state_is_locked(st, &locked), STATE_OK);
-	assert_true(locked);
+	unsigned locked;
+	assert_int_equal(state_lock_causes(st, &locked), STATE_OK);
+	assert_int_equal(locked, STATE_LOCK_CLOCK);
 	struct state_list l;
 	assert_int_equal(state_user_grants(st, "alice", &l), STATE_OK);
 	assert_int_equal(l.n, 3);   /* nothing recorded for the refused one */
@@ -1305,7 +1339,9 @@ static const struct bad_file bad_files[] = {
 	{ "elevate-state 1\nlatest 1099511627776\nlocked 0\nnext-id 1\nend\n", STATE_E_MALFORMED },
 	{ "elevate-state 1\nlatest 00\nlocked 0\nnext-id 1\nend\n", STATE_E_MALFORMED },
 	{ "elevate-state 1\nlatest 0 0\nlocked 0\nnext-id 1\nend\n", STATE_E_MALFORMED },
-	{ "elevate-state 1\nlatest 0\nlocked 2\nnext-id 1\nend\n", STATE_E_MALFORMED },
+	{ "elevate-state 1\nlatest 0\nlocked 2\nnext-id 1\nend\n", STATE_OK },
+	{ "elevate-state 1\nlatest 0\nlocked 3\nnext-id 1\nend\n", STATE_OK },
+	{ "elevate-state 1\nlatest 0\nlocked 4\nnext-id 1\nend\n", STATE_E_MALFORMED },
 	{ "elevate-state 1\nlatest 0\nlocked yes\nnext-id 1\nend\n", STATE_E_MALFORMED },
 	{ "elevate-state 1\nlatest 0\nlocked 0\nnext-id 0\nend\n", STATE_E_MALFORMED },
 	{ "elevate-state 1\nlatest 0\nlocked 0\nnext-id 18446744073709551616\nend\n", STATE_E_MALFORMED },
@@ -1422,6 +1458,7 @@ static void test_malformed_file_makes_handle_fail_closed(void **state)
 	int64_t t;
 	size_t n;
 	bool b;
+	unsigned causes;
 	char *ser;
 	assert_int_equal(state_get(st, id, &g), STATE_E_MALFORMED);
 	assert_int_equal(state_active(st, "alice", &g), STATE_E_MALFORMED);
@@ -1429,7 +1466,7 @@ static void test_malformed_file_makes_handle_fail_closed(void **state)
 	assert_int_equal(state_pending_repairs(st, &l), STATE_E_MALFORMED);
 	assert_null(l.v);
 	assert_int_equal(l.n, 0);
-	assert_int_equal(state_is_locked(st, &b), STATE_E_MALFORMED);
+	assert_int_equal(state_lock_causes(st, &causes), STATE_E_MALFORMED);
 	assert_int_equal(state_serialize(st, &ser, &len), STATE_E_MALFORMED);
 	assert_int_equal(state_begin_grant(st, &g, &id), STATE_E_MALFORMED);
 	assert_int_equal(state_begin_revoke(st, id), STATE_E_MALFORMED);
@@ -1599,6 +1636,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expiry_by_boot_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_back_locks_and_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grant_with_clock_back_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_lock_persists_and_combines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_directory_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_files_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_files_refused, setup, teardown),
