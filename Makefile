@@ -69,7 +69,7 @@ COMPILER_SRC := compiler/arena.c compiler/source.c compiler/diag.c compiler/json
                 compiler/passphrase.c compiler/sign_profile.c compiler/cli_verify.c
 GEN_SRC      := $(BUILD)/gen/lexer.c $(BUILD)/gen/parser.c
 # The on-device agent's modules (runtime/agent/), unit-tested by agent-unit.
-AGENT_SRC    := runtime/agent/groupdb.c runtime/agent/audit.c runtime/agent/auth.c runtime/agent/reason.c runtime/agent/state.c runtime/agent/lockwait.c
+AGENT_SRC    := runtime/agent/groupdb.c runtime/agent/dsgroup.c runtime/agent/policyfile.c runtime/agent/audit.c runtime/agent/auth.c runtime/agent/reason.c runtime/agent/state.c runtime/agent/lockwait.c
 # auth.c talks to PAM.
 AGENT_LIBS   := -lpam
 # The agent command: its own sources on top of the modules, libep and the signature check.
@@ -237,7 +237,7 @@ agent-unit: $(AGENT_TESTS)
 
 # elevate end to end in a temporary root (root only; skipped otherwise).
 .PHONY: agent-e2e
-AGENT_E2E := tests/agent/e2e/run tests/agent/e2e/tamper
+AGENT_E2E := tests/agent/e2e/run tests/agent/e2e/tamper tests/agent/e2e/macos
 agent-e2e: $(ELEVATE) $(ELEVATE_SUIDTEST) $(POLC)
 	$(Q)set -e; for t in $(AGENT_E2E); do \
 		ELEVATE=$(ELEVATE) POLC=$(POLC) ELEVATE_SUIDTEST=$(ELEVATE_SUIDTEST) \

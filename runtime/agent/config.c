@@ -14,16 +14,29 @@
 #include <unistd.h>
 
 #include "agent/auth.h"
+#include "agent/dsgroup.h"
 #include "agent/state.h"
+
+#ifdef __APPLE__
+#define DEFAULT_POLICY  "/Library/Managed Preferences/org.polc.elevate.plist"
+#define DEFAULT_GROUP   "admin"
+#define DEFAULT_BACKEND CONFIG_BACKEND_DSEDITGROUP
+#else
+#define DEFAULT_POLICY  "/etc/elevate/policy.epb"
+#define DEFAULT_GROUP   "sudo"
+#define DEFAULT_BACKEND CONFIG_BACKEND_GROUP_FILES
+#endif
 
 void config_defaults(struct elevate_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->policy, sizeof(cfg->policy), "%s", "/etc/elevate/policy.epb");
+	snprintf(cfg->policy, sizeof(cfg->policy), "%s", DEFAULT_POLICY);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", STATE_DEFAULT_DIR);
 	snprintf(cfg->audit_log, sizeof(cfg->audit_log), "%s", "/var/log/elevate/audit.log");
-	snprintf(cfg->admin_group, sizeof(cfg->admin_group), "%s", "sudo");
+	snprintf(cfg->admin_group, sizeof(cfg->admin_group), "%s", DEFAULT_GROUP);
 	snprintf(cfg->group_root, sizeof(cfg->group_root), "%s", "/etc");
+	cfg->admin_backend = DEFAULT_BACKEND;
+	snprintf(cfg->dseditgroup, sizeof(cfg->dseditgroup), "%s", DSGROUP_DEFAULT_TOOL);
 	snprintf(cfg->pam_biometric, sizeof(cfg->pam_biometric), "%s", AUTH_DEFAULT_SERVICE_BIOMETRIC);
 	snprintf(cfg->pam_password, sizeof(cfg->pam_password), "%s", AUTH_DEFAULT_SERVICE_PASSWORD);
 	cfg->session = CONFIG_SESSION_UTMP;
@@ -66,6 +79,17 @@ static int set_session(struct elevate_config *cfg, const char *v, size_t n)
 	return 0;
 }
 
+static int set_backend(struct elevate_config *cfg, const char *v, size_t n)
+{
+	if (n == 11 && memcmp(v, "group-files", 11) == 0)
+		cfg->admin_backend = CONFIG_BACKEND_GROUP_FILES;
+	else if (n == 11 && memcmp(v, "dseditgroup", 11) == 0)
+		cfg->admin_backend = CONFIG_BACKEND_DSEDITGROUP;
+	else
+		return -1;
+	return 0;
+}
+
 /* The string field a key names, with its size; NULL if none. */
 static char *field_of(struct elevate_config *cfg, const char *k, size_t n, size_t *size)
 {
@@ -73,7 +97,7 @@ static char *field_of(struct elevate_config *cfg, const char *k, size_t n, size_
 #define F(name) { #name, offsetof(struct elevate_config, name), \
 		  sizeof(((struct elevate_config *)0)->name) }
 		F(policy), F(state_dir), F(audit_log), F(admin_group), F(group_root),
-		F(pam_biometric), F(pam_password), F(boot_id_path),
+		F(pam_biometric), F(pam_password), F(boot_id_path), F(dseditgroup),
 #undef F
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -104,6 +128,10 @@ static int set_key(struct elevate_config *cfg, const char *k, size_t kn, const c
 	if (kn == 7 && memcmp(k, "session", 7) == 0) {
 		*why = "session must be utmp, console or remote";
 		return set_session(cfg, v, vn);
+	}
+	if (kn == 13 && memcmp(k, "admin_backend", 13) == 0) {
+		*why = "admin_backend must be group-files or dseditgroup";
+		return set_backend(cfg, v, vn);
 	}
 	field = field_of(cfg, k, kn, &size);
 	if (!field) {

@@ -22,6 +22,10 @@
 
 enum config_session { CONFIG_SESSION_UTMP, CONFIG_SESSION_CONSOLE, CONFIG_SESSION_REMOTE };
 
+/* How the admin group is changed: group and gshadow under group_root
+ * (groupdb.c, Linux), or dseditgroup(8) (dsgroup.c, macOS). */
+enum config_admin_backend { CONFIG_BACKEND_GROUP_FILES, CONFIG_BACKEND_DSEDITGROUP };
+
 struct elevate_config {
 	char policy[CONFIG_PATH_MAX];
 	char trusted_key[CONFIG_MAX_KEYS][CONFIG_PATH_MAX];
@@ -30,13 +34,15 @@ struct elevate_config {
 	char audit_log[CONFIG_PATH_MAX];
 	char admin_group[CONFIG_NAME_MAX];
 	char group_root[CONFIG_PATH_MAX];
+	enum config_admin_backend admin_backend;
+	char dseditgroup[CONFIG_PATH_MAX];
 	char pam_biometric[CONFIG_NAME_MAX];
 	char pam_password[CONFIG_NAME_MAX];
 	enum config_session session;
 	char boot_id_path[CONFIG_PATH_MAX];
 };
 
-/* The built-in defaults (no trusted keys). */
+/* The built-in defaults (no trusted keys); macOS's differ (docs/agent.md). */
 void config_defaults(struct elevate_config *cfg);
 
 /*

@@ -15,7 +15,7 @@
  *  - At start, before anything else: standard input, output and error are
  *    opened on /dev/null if they are closed (so that no file we open later
  *    becomes one of them), every other inherited descriptor is closed, the
- *    environment is cleared (clearenv) and the umask is 077. SIGPIPE is
+ *    environment is emptied (clear_environment) and the umask is 077. SIGPIPE is
  *    left as inherited: a write to a closed pipe can only end the process,
  *    which the user can do anyway with kill(2), and every step of a grant
  *    and a revocation survives being killed (`elevate sweep` finishes it).
@@ -47,7 +47,7 @@
  *    are /dev/tty (opened as the user) and `log verify FILE` (opened with
  *    no privileges left); ttyname(0) is only compared with utmp entries.
  */
-#define _GNU_SOURCE   /* clearenv, getgrouplist, tm_gmtoff, CLOCK_BOOTTIME */
+#define _GNU_SOURCE   /* getgrouplist, tm_gmtoff, CLOCK_BOOTTIME */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,7 +74,9 @@
 #include "agent/audit.h"
 #include "agent/auth.h"
 #include "agent/config.h"
+#include "agent/dsgroup.h"
 #include "agent/groupdb.h"
+#include "agent/policyfile.h"
 #include "agent/reason.h"
 #include "agent/state.h"
 #include "ep.h"
@@ -89,7 +91,6 @@ enum { EXIT_OK_ = 0, EXIT_DENIED = 1, EXIT_USAGE = 2 };
 #define ELEVATE_DEFAULT_CONFIG CONFIG_DEFAULT_PATH
 #endif
 
-#define POLICY_FILE_MAX (16u << 20)
 #define STATE_WAIT_MS 15000u
 #define ERR_SIZE (2 * CONFIG_PATH_MAX + 256)
 
@@ -117,8 +118,7 @@ struct ctx {
 	bool log_open;
 	struct state *st;
 	struct state_now now;
-	unsigned char *policy;
-	size_t policy_len;
+	struct policyfile policy;
 	struct ep_program prog;
 	char policy_hash[AUDIT_HEX_SIZE];
 	char *groups[EP_MAX_GROUPS];
@@ -596,69 +596,6 @@ static int32_t utc_offset(int64_t t)
 
 /* ---- policy ---------------------------------------------------------------- */
 
-static int check_owned(int fd, uid_t owner, char *err, size_t errsize)
-{
-	struct stat st;
-	if (fstat(fd, &st) != 0)
-		return snprintf(err, errsize, "%s", strerror(errno)), -1;
-	if (!S_ISREG(st.st_mode))
-		return snprintf(err, errsize, "not a regular file"), -1;
-	if (st.st_uid != 0 && st.st_uid != owner)
-		return snprintf(err, errsize, "not owned by root"), -1;
-	if (st.st_mode & S_IWOTH)
-		return snprintf(err, errsize, "writable by others"), -1;
-	if ((uintmax_t)st.st_size > POLICY_FILE_MAX)
-		return snprintf(err, errsize, "too large"), -1;
-	return 0;
-}
-
-static int read_all(int fd, unsigned char **out, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	unsigned char *buf = malloc(cap);
-	while (buf) {
-		ssize_t r;
-		if (n == cap) {
-			unsigned char *nb = cap >= POLICY_FILE_MAX ? NULL : realloc(buf, cap * 2);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		if (r == 0) {
-			*out = buf;
-			*len = n;
-			return 0;
-		}
-		n += (size_t)r;
-	}
-	free(buf);
-	return -1;
-}
-
-static int read_policy(struct ctx *c, char *err, size_t errsize)
-{
-	int fd = open(c->cfg.policy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	int rc;
-	if (fd < 0)
-		return snprintf(err, errsize, "policy %s: %s", c->cfg.policy, strerror(errno)), -1;
-	rc = check_owned(fd, c->owner, err, errsize);
-	if (rc == 0 && read_all(fd, &c->policy, &c->policy_len) != 0) {
-		snprintf(err, errsize, "policy %s: cannot read it", c->cfg.policy);
-		rc = -1;
-	}
-	if (close(fd) != 0 && rc == 0) {
-		snprintf(err, errsize, "policy %s: %s", c->cfg.policy, strerror(errno));
-		rc = -1;
-	}
-	return rc;
-}
-
 static int read_key(const struct ctx *c, const char *path, struct ep_public_key *key)
 {
 	char err[128];
@@ -667,7 +604,7 @@ static int read_key(const struct ctx *c, const char *path, struct ep_public_key 
 	EVP_PKEY *pkey;
 	size_t len = sizeof(key->raw);
 	int rc = -1;
-	if (fd < 0 || check_owned(fd, c->owner, err, sizeof(err)) != 0) {
+	if (fd < 0 || policyfile_check_owned(fd, c->owner, err, sizeof(err)) != 0) {
 		if (fd >= 0)
 			(void)close(fd);
 		return -1;
@@ -686,21 +623,6 @@ static int read_key(const struct ctx *c, const char *path, struct ep_public_key 
 	return rc;
 }
 
-static int hash_policy(struct ctx *c)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	if (EVP_Digest(c->policy, c->policy_len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return -1;
-	for (unsigned i = 0; i < 32; i++) {
-		c->policy_hash[2 * i] = hex[md[i] >> 4];
-		c->policy_hash[2 * i + 1] = hex[md[i] & 15];
-	}
-	c->policy_hash[64] = '\0';
-	return 0;
-}
-
 /* Reads, hashes and verifies the policy. 0, or -1 with the reason in err. */
 static int load_policy(struct ctx *c, char *err, size_t errsize)
 {
@@ -714,12 +636,13 @@ static int load_policy(struct ctx *c, char *err, size_t errsize)
 			return snprintf(err, errsize, "cannot read trusted key %s",
 			                c->cfg.trusted_key[i]), -1;
 	}
-	if (read_policy(c, err, errsize) != 0)
+	memset(&c->prog, 0, sizeof(c->prog));   /* loaded again: nothing of the old one stays */
+	free(c->policy.bytecode);
+	if (policyfile_read(c->cfg.policy, c->owner, &c->policy, err, errsize) != 0)
 		return -1;
-	if (hash_policy(c) != 0)
-		return snprintf(err, errsize, "cannot hash the policy"), -1;
+	memcpy(c->policy_hash, c->policy.sha256, sizeof(c->policy_hash));
 	memset(&e, 0, sizeof(e));
-	rc = ep_load_signed(&c->prog, c->policy, c->policy_len, keys, c->cfg.ntrusted, &e);
+	rc = ep_load_signed(&c->prog, c->policy.bytecode, c->policy.len, keys, c->cfg.ntrusted, &e);
 	if (rc != 0)
 		return snprintf(err, errsize, "policy %s rejected: %s", c->cfg.policy,
 		                ep_status_message(e.status)), -1;
@@ -929,11 +852,43 @@ static int authenticate(struct ctx *c, const struct ep_decision *d)
 
 /* ---- group changes ---------------------------------------------------------- */
 
-/* Whether the user is an admin without elevate's help (listed, or primary group). */
+/* The admin group is changed through the group files (groupdb.c) or
+ * through dseditgroup (dsgroup.c), as the configuration says. */
+static bool by_dseditgroup(const struct ctx *c)
+{
+	return c->cfg.admin_backend == CONFIG_BACKEND_DSEDITGROUP;
+}
+
+static const char *admin_strerror(const struct ctx *c, int rc)
+{
+	return by_dseditgroup(c) ? dsgroup_strerror(rc) : groupdb_strerror(rc);
+}
+
+static int admin_add(struct ctx *c, bool *already)
+{
+	if (by_dseditgroup(c))
+		return dsgroup_add_member(c->cfg.dseditgroup, c->cfg.admin_group, c->user, already);
+	return groupdb_add_member_opt(c->cfg.group_root, c->cfg.admin_group, c->user,
+	                              crash_groupdb_opt(true), already);
+}
+
+static int admin_remove(struct ctx *c, const char *user, bool *was)
+{
+	if (by_dseditgroup(c))
+		return dsgroup_remove_member(c->cfg.dseditgroup, c->cfg.admin_group, user, was);
+	return groupdb_remove_member_opt(c->cfg.group_root, c->cfg.admin_group, user,
+	                                 crash_groupdb_opt(false), was);
+}
+
+/* Whether the user is an admin without elevate's help (listed, or primary
+ * group; with dseditgroup also by a nested group). */
 static int already_admin(struct ctx *c, bool *admin)
 {
 	struct group *gr;
-	int rc = groupdb_is_member(c->cfg.group_root, c->cfg.admin_group, c->user, admin);
+	int rc;
+	if (by_dseditgroup(c))
+		return dsgroup_is_member(c->cfg.dseditgroup, c->cfg.admin_group, c->user, admin);
+	rc = groupdb_is_member(c->cfg.group_root, c->cfg.admin_group, c->user, admin);
 	if (rc != 0)
 		return rc;
 	gr = getgrnam(c->cfg.admin_group);
@@ -959,11 +914,10 @@ static int revoke_record(struct ctx *c, const struct state_grant *rec,
 		return -1;
 	}
 	if (!other) {
-		rc = groupdb_remove_member_opt(c->cfg.group_root, c->cfg.admin_group, rec->user,
-		                               crash_groupdb_opt(false), &was);
+		rc = admin_remove(c, rec->user, &was);
 		if (rc != 0) {
 			fprintf(stderr, "elevate: removing %s from %s: %s\n", rec->user,
-			        c->cfg.admin_group, groupdb_strerror(rc));
+			        c->cfg.admin_group, admin_strerror(c, rc));
 			return -1;
 		}
 		crash_point("after-group-remove");
@@ -1135,8 +1089,7 @@ static int grant(struct ctx *c, const struct ep_decision *d, uint32_t dur, const
 	if (rc != 0)
 		return deny(c, d->rule_name, state_strerror(rc));
 	crash_point("after-intent");
-	rc = groupdb_add_member_opt(c->cfg.group_root, c->cfg.admin_group, c->user,
-	                            crash_groupdb_opt(true), &already);
+	rc = admin_add(c, &already);
 	if (rc == 0 && !already)
 		crash_point("after-group-add");
 	if (rc != 0 || already) {
@@ -1145,7 +1098,7 @@ static int grant(struct ctx *c, const struct ep_decision *d, uint32_t dur, const
 			printf("%s is already a member of %s: nothing to do\n", c->user, c->cfg.admin_group);
 			return EXIT_OK_;
 		}
-		return deny(c, d->rule_name, groupdb_strerror(rc));
+		return deny(c, d->rule_name, admin_strerror(c, rc));
 	}
 	rc = state_commit_grant(c->st, id);
 	if (rc != 0 || state_get(c->st, id, &rec) != 0) {
@@ -1187,15 +1140,19 @@ static int request_locked(struct ctx *c, const struct ep_decision *first, uint32
                           const char *reason)
 {
 	struct ep_decision d;
+	char msg[2 * CONFIG_NAME_MAX + 256];
 	bool admin = false;
-	int rc = state_lock(c->st, STATE_WAIT_MS);
+	int rc = state_lock(c->st, STATE_WAIT_MS), why;
 	if (rc != 0)
 		return deny(c, first->rule_name, state_strerror(rc));
 	rc = recheck(c, first, &d, dur);
 	if (rc == 0)
 		rc = check_no_active(c, &d);
-	if (rc == 0 && already_admin(c, &admin) != 0)
-		rc = deny(c, d.rule_name, "cannot read the group database");
+	if (rc == 0 && (why = already_admin(c, &admin)) != 0) {
+		snprintf(msg, sizeof(msg), "cannot tell whether %s is already a member of %s: %s",
+		         c->user, c->cfg.admin_group, admin_strerror(c, why));
+		rc = deny(c, d.rule_name, msg);
+	}
 	if (rc == 0 && admin) {
 		printf("%s is already a member of %s: nothing to do\n", c->user, c->cfg.admin_group);
 		state_unlock(c->st);
@@ -1485,10 +1442,20 @@ static void cleanup(struct ctx *c)
 {
 	for (size_t i = 0; i < c->ngroups; i++)
 		free(c->groups[i]);
-	free(c->policy);
+	free(c->policy.bytecode);
 	state_close(c->st);
 	if (c->log_open)
 		auditlog_close(&c->log);
+}
+
+extern char **environ;
+
+/* Empties the environment: nothing inherited is read again (getenv, PAM,
+ * the watcher). Portable, where glibc's clearenv() is not. */
+static void clear_environment(void)
+{
+	static char *empty[] = { NULL };
+	environ = empty;
 }
 
 int main(int argc, char **argv)
@@ -1498,15 +1465,14 @@ int main(int argc, char **argv)
 	c.setuid_mode = getuid() != geteuid();
 	if (c.setuid_mode) {
 		sanitize_fds();
-		if (clearenv() != 0)
-			return EXIT_DENIED;
+		clear_environment();
 		priv_on = geteuid() == 0;
 		priv_uid = getuid();
 		priv_gid = getgid();
 	}
 	umask(077);
 	c.owner = c.setuid_mode ? 0 : geteuid();
-	/* The crash-injection test hook: after clearenv(), and only when --as is allowed. */
+	/* The crash-injection test hook: after clear_environment(), and only when --as is allowed. */
 	if (!c.setuid_mode && getuid() == 0)
 		crash_at = getenv("ELEVATE_TEST_CRASH_AT");
 	if (parse_args(argc, argv, &c.o) != 0) {

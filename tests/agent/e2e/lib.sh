@@ -52,6 +52,12 @@ kill_watchers() { # the detached watchers this test started: their command line 
 		case $cmd in *"$T/"*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
 	done
 }
+kill_scenario_watchers() { # the watchers of scenario $D (their command line names its config)
+	for p in /proc/[0-9]*; do
+		cmd=$(tr '\0' ' ' 2>/dev/null < "$p/cmdline") 2>/dev/null || continue
+		case $cmd in *"$D/elevate.conf"*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
+	done
+}
 cleanup() {
 	kill_watchers
 	rm -rf "$T"
