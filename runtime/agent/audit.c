@@ -620,15 +620,25 @@ static int read_tail(struct auditlog_log *log, char *buf, off_t *size)
 	return 0;
 }
 
+static void step(const struct auditlog_log *log, const struct auditlog_event *ev,
+                 const char *name)
+{
+	if (log->step_hook)
+		log->step_hook(log->step_arg, auditlog_event_name(ev->type), name);
+}
+
 /* One write() of the whole line; a short write is cut off again. */
-static int write_line(struct auditlog_log *log, const char *buf, size_t len, off_t old_size)
+static int write_line(struct auditlog_log *log, const struct auditlog_event *ev, const char *buf,
+                      size_t len, off_t old_size)
 {
 	ssize_t n;
 	do
 		n = write(log->fd, buf, len);
 	while (n < 0 && errno == EINTR);
-	if (n >= 0 && (size_t)n == len)
+	if (n >= 0 && (size_t)n == len) {
+		step(log, ev, "written");
 		return sync_fd(log->fd) == 0 ? 0 : AUDIT_EIO;
+	}
 	int saved = n < 0 ? errno : EIO;
 	if (n > 0 && ftruncate(log->fd, old_size) != 0)
 		log->why = "a short write left a partial line that could not be removed";
@@ -663,7 +673,7 @@ static int append_next(struct auditlog_log *log, const struct auditlog_event *ev
 		return rc;
 	if (sha256_hex(o->p, o->len - 1, head) != 0)
 		return AUDIT_ENOMEM;
-	if ((rc = write_line(log, o->p, o->len, size)) != 0)
+	if ((rc = write_line(log, ev, o->p, o->len, size)) != 0)
 		return rc;
 	log->seq++;
 	memcpy(log->head, head, AUDIT_HEX_SIZE);
@@ -717,7 +727,7 @@ static int append_restart(struct auditlog_log *log, const struct auditlog_event 
 		return rc;
 	if (sha256_hex(o->p + torn, o->len - 1 - (size_t)torn, head) != 0)
 		return AUDIT_ENOMEM;
-	if ((rc = write_line(log, o->p, o->len, size)) != 0)
+	if ((rc = write_line(log, ev, o->p, o->len, size)) != 0)
 		return rc;
 	log->seq = lines + 1;
 	log->why = NULL;
@@ -739,6 +749,7 @@ static int append_event(struct auditlog_log *log, const struct auditlog_event *e
 		free(o.p);
 		return AUDIT_EIO;
 	}
+	step(log, ev, "locked");
 	rc = restart ? append_restart(log, ev, host, when, &o) : append_next(log, ev, host, when, &o);
 	if (unlock_fd(log->fd) != 0 && rc == 0)
 		rc = AUDIT_EIO;

@@ -89,6 +89,14 @@ struct auditlog_log {
 	char head[AUDIT_HEX_SIZE];      /* SHA-256 of the last line: the next line's prev */
 	const char *why;                /* after AUDIT_ETAMPERED: what is wrong, else NULL */
 	char host[256];
+	/*
+	 * Tests only, set after opening: called during an append or restart
+	 * with the event's name and the step, "locked" (lock held, nothing
+	 * written) or "written" (the line written, not yet synced). It may
+	 * _exit() or raise(SIGKILL) to simulate a crash at that point.
+	 */
+	void (*step_hook)(void *arg, const char *event, const char *step);
+	void *step_arg;
 };
 
 /* Why auditlog_verify() rejected a line. */

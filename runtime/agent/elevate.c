@@ -258,8 +258,9 @@ static void sanitize_fds(void)
  * revocation, to check that `elevate sweep` repairs whatever is left. It is
  * read only when --as is allowed (real uid 0 and not set-user-ID: root
  * could kill the process anyway), after main() cleared a set-user-ID
- * process's environment, so it can never fire in set-user-ID mode; the
- * detached watcher ignores it. NAME is one of:
+ * process's environment, so it can never fire in set-user-ID mode. The
+ * detached watcher honours only names prefixed "watcher:" (and the agent
+ * process never reaches those). NAME, after that prefix if any, is one of:
  *   after-intent after-group-add after-commit after-grant-logged
  *   after-revoke-begin after-group-remove after-finish       (this file)
  *   state:OP:STEP   the state store's step hook (state.h): OP lock,
@@ -268,6 +269,8 @@ static void sanitize_fds(void)
  *   group-add:FILE:STEP, group-remove:FILE:STEP, group-add:locked,
  *   group-remove:locked   groupdb's step hook (groupdb.h): FILE group or
  *                   gshadow; STEP temp-written, backup-linked, renamed
+ *   audit:EVENT:STEP      the audit log's step hook (audit.h): EVENT an
+ *                   event name (request, grant, ...); STEP locked, written
  * A name that is never reached is reported on standard error at exit.
  */
 static const char *crash_at;
@@ -303,6 +306,14 @@ static int crash_groupdb_hook(void *arg, enum groupdb_step step, const char *fil
 		crash_point(name);
 	}
 	return 0;
+}
+
+static void crash_audit_hook(void *arg, const char *event, const char *step)
+{
+	char name[96];
+	(void)arg;
+	snprintf(name, sizeof(name), "audit:%s:%s", event ? event : "?", step);
+	crash_point(name);
 }
 
 /* The groupdb options for an add or a removal: NULL (none) unless the hook is on. */
@@ -400,6 +411,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 /* ---- audit ----------------------------------------------------------------- */
 
+static void record_tamper(struct ctx *c);
+
 struct audit_fields {
 	const char *rule, *reason, *detail;
 	long long duration;
@@ -429,6 +442,12 @@ static void audit(struct ctx *c, enum auditlog_event_type type, const char *user
 		ev.expiry = f->expiry;
 	}
 	rc = auditlog_append(&c->log, &ev);
+	if (rc == AUDIT_ETAMPERED) {   /* damaged since it was opened: pin it, lock, go on */
+		fprintf(stderr, "elevate: the audit log %s has been tampered with (%s)\n",
+		        c->cfg.audit_log, c->log.why ? c->log.why : "?");
+		record_tamper(c);
+		rc = c->log_open ? auditlog_append(&c->log, &ev) : AUDIT_EIO;
+	}
 	if (rc != 0)
 		fprintf(stderr, "elevate: cannot write the audit log: %s\n", auditlog_strerror(rc));
 }
@@ -453,6 +472,8 @@ static int deny(struct ctx *c, const char *rule, const char *msg)
 static int open_audit(struct ctx *c)
 {
 	int rc = auditlog_open(&c->log, c->cfg.audit_log);
+	if (crash_at)
+		c->log.step_hook = crash_audit_hook;
 	if (rc == AUDIT_ETAMPERED) {
 		fprintf(stderr, "elevate: the audit log %s has been tampered with (%s)\n",
 		        c->cfg.audit_log, c->log.why ? c->log.why : "?");
@@ -487,6 +508,7 @@ static void record_tamper(struct ctx *c)
 	if (rc == 0) {
 		c->log_open = true;
 	} else {
+		c->log_open = false;
 		fprintf(stderr, "elevate: cannot record the tampering: %s\n", auditlog_strerror(rc));
 		syslog(LOG_AUTHPRIV | LOG_ERR, "audit log %s tampered with (%s); cannot record it: %s",
 		       c->cfg.audit_log, detail, auditlog_strerror(rc));
@@ -984,20 +1006,28 @@ static void watcher_main(struct ctx *c, uint64_t id, int64_t deadline)
 {
 	int r;
 	close_all_fds();
-	crash_at = NULL;
+	crash_at = crash_at && strncmp(crash_at, "watcher:", 8) == 0 ? crash_at + 8 : NULL;
 	/* Set-user-ID: root throughout, real uid included, out of the user's reach. */
 	if (priv_on && (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0))
-		_exit(1);   /* the test hook is for the agent's own steps only */
+		_exit(1);
 	if (chdir("/") != 0)
 		_exit(1);
-	/* The parent's handles were lost with their descriptors: open afresh. */
+	/* The parent's handles were lost with their descriptors: open afresh.
+	 * The log is opened by name at each wake-up, not held across the sleep
+	 * (it may have been rotated or replaced meanwhile), and the deadline is
+	 * kept whatever state the log is in (as end and sweep). */
 	c->st = NULL;
 	c->log_open = false;
-	if (state_open(c->cfg.state_dir, c->owner, &c->st) != 0 || open_audit(c) != 0)
+	if (open_state(c) != 0)
 		_exit(1);
 	do {
 		sleep_until(deadline);
+		if (open_audit(c) > 0)
+			record_tamper(c);
 		r = watcher_check(c, id, &deadline);
+		if (c->log_open)
+			auditlog_close(&c->log);
+		c->log_open = false;
 	} while (r == 0);
 	_exit(r == 1 ? 0 : 1);
 }
@@ -1488,7 +1518,7 @@ int main(int argc, char **argv)
 	priv_user();   /* the user's ids unless raised (set-user-ID only) */
 	rc = run(&c);
 	cleanup(&c);
-	if (crash_at)
+	if (crash_at && strncmp(crash_at, "watcher:", 8) != 0)
 		fprintf(stderr, "elevate: ELEVATE_TEST_CRASH_AT=%s was not reached\n", crash_at);
 	return rc;
 }

@@ -52,6 +52,14 @@ kill_watchers() { # the detached watchers this test started: their command line 
 		case $cmd in *"$T/"*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
 	done
 }
+wait_until() { # wait_until COMMAND...: polls (0.1 s) until it succeeds, 20 s at most
+	w=0
+	until "$@"; do
+		[ $w -ge 200 ] && return 1
+		sleep 0.1
+		w=$((w + 1))
+	done
+}
 kill_scenario_watchers() { # the watchers of scenario $D (their command line names its config)
 	for p in /proc/[0-9]*; do
 		cmd=$(tr '\0' ' ' 2>/dev/null < "$p/cmdline") 2>/dev/null || continue
