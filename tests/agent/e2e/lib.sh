@@ -48,7 +48,7 @@ failed=0
 
 kill_watchers() { # the detached watchers this test started: their command line names $T
 	for p in /proc/[0-9]*; do
-		cmd=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
+		cmd=$(tr '\0' ' ' 2>/dev/null < "$p/cmdline") || continue
 		case $cmd in *"$T/"*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
 	done
 }
