@@ -237,10 +237,10 @@ agent-unit: $(AGENT_TESTS)
 
 # elevate end to end in a temporary root (root only; skipped otherwise).
 .PHONY: agent-e2e
-AGENT_E2E := tests/agent/e2e/run tests/agent/e2e/tamper tests/agent/e2e/macos
+AGENT_E2E := tests/agent/e2e/run tests/agent/e2e/tamper tests/agent/e2e/macos tests/agent/e2e/tty
 agent-e2e: $(ELEVATE) $(ELEVATE_SUIDTEST) $(POLC)
 	$(Q)set -e; for t in $(AGENT_E2E); do \
-		ELEVATE=$(ELEVATE) POLC=$(POLC) ELEVATE_SUIDTEST=$(ELEVATE_SUIDTEST) \
+		ELEVATE=$(ELEVATE) POLC=$(POLC) PYTHON=$(PYTHON) ELEVATE_SUIDTEST=$(ELEVATE_SUIDTEST) \
 		ELEVATE_SUIDTEST_CONF=$(ELEVATE_SUIDTEST_CONF) $$t; done
 
 golden: $(POLC) $(TOOLS_BIN)

@@ -5,8 +5,9 @@
 # be root-owned); a script that sources it as another user is skipped.
 #
 # Environment: ELEVATE, POLC (default build/elevate, build/polc).
-# Provides: $T (the root, removed on exit), policy, scenario, E, req, the
-# check helpers, and finish (prints "NAME: N passed, M failed", exit status).
+# Provides: $T (the root, removed on exit), policy, scenario, elevate_env,
+# E, req, the check helpers, and finish (prints "NAME: N passed, M failed",
+# exit status).
 # The sourcing script sets E2E_NAME first.
 
 set -u
@@ -48,7 +49,7 @@ failed=0
 
 kill_watchers() { # the detached watchers this test started: their command line names $T
 	for p in /proc/[0-9]*; do
-		cmd=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
+		cmd=$(tr '\0' ' ' 2>/dev/null < "$p/cmdline") || continue
 		case $cmd in *"$T/"*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
 	done
 }
@@ -169,11 +170,20 @@ scenario() {
 	CONF
 }
 
+# elevate_env: the environment elevate runs in for scenario $D (PAM through
+# pam_wrapper, users and groups through nss_wrapper), NAME=VALUE one a line.
+elevate_env() {
+	printf '%s\n' PAM_WRAPPER=1 "PAM_WRAPPER_SERVICE_DIR=$T/pam" "NSS_WRAPPER_PASSWD=$T/passwd" \
+		"NSS_WRAPPER_GROUP=$D/etc/group" "LD_PRELOAD=$PRELOAD"
+}
 # E ARGS...: runs elevate in scenario $D; output in $T/out, status in $rc.
 E() {
-	env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam" NSS_WRAPPER_PASSWD="$T/passwd" \
-		NSS_WRAPPER_GROUP="$D/etc/group" LD_PRELOAD="$PRELOAD" \
-		"$ELEVATE" "$@" --config "$D/elevate.conf" > "$T/out" 2>&1
+	(
+		IFS='
+'
+		set -f
+		exec env $(elevate_env) "$ELEVATE" "$@" --config "$D/elevate.conf"
+	) > "$T/out" 2>&1
 	rc=$?
 }
 # A request by USER with PASSWORD on standard input.
