@@ -777,31 +777,45 @@ static void show_menu(FILE *tty, const struct ep_decision *d)
 }
 
 /* Asks on the terminal; fills choice/text (text in buf). */
-static int prompt_reason(const struct ep_decision *d, unsigned *choice, char *buf, size_t size,
-                         const char **text)
+/* Reads one reason line from the terminal: NULL, or why not (for the denial). */
+static const char *read_reason_line(int fd, char *buf, size_t size)
+{
+	switch (auth_read_line(fd, buf, size, 120)) {
+	case AUTH_OK:             return NULL;
+	case AUTH_E_ARG:          return reason_strerror(REASON_E_TOO_BIG);   /* did not fit */
+	case AUTH_E_TIMEOUT:      return "timed out waiting for the reason";
+	case AUTH_E_INTERRUPTED:  return "a reason is required and none was given";
+	default:                  return "cannot read the reason from the terminal";
+	}
+}
+
+/* Asks for the reason on the terminal: NULL, or why not (for the denial). */
+static const char *prompt_reason(const struct ep_decision *d, unsigned *choice, char *buf,
+                                 size_t size, const char **text)
 {
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	const char *why;
 	FILE *tty;
-	int rc = -1;
 	if (fd < 0)
-		return -1;
+		return "a reason is required and there is no terminal to ask for it on: "
+		       "give --reason or --choice";
 	tty = fdopen(fd, "r+");
 	if (!tty) {
 		(void)close(fd);
-		return -1;
+		return "cannot use the terminal";
 	}
 	show_menu(tty, d);
 	fputs(d->reason.nchoices ? "Reason (number or text): " : "Reason: ", tty);
 	(void)fflush(tty);
-	if (auth_read_line(fd, buf, size, 120) == AUTH_OK) {
+	why = read_reason_line(fd, buf, size);
+	if (!why) {
 		unsigned n;
-		rc = 0;
 		if (d->reason.nchoices && reason_parse_choice(buf, &n) == REASON_OK) {
 			*choice = n;
 			if (n == d->reason.nchoices + 1 && d->reason.other_allowed) {
 				fputs("Reason: ", tty);
 				(void)fflush(tty);
-				rc = auth_read_line(fd, buf, size, 120) == AUTH_OK ? 0 : -1;
+				why = read_reason_line(fd, buf, size);
 				*text = buf;
 			}
 		} else {
@@ -809,7 +823,7 @@ static int prompt_reason(const struct ep_decision *d, unsigned *choice, char *bu
 		}
 	}
 	(void)fclose(tty);
-	return rc;
+	return why;
 }
 
 static int get_reason(struct ctx *c, const struct ep_decision *d, char *out, size_t size)
@@ -823,8 +837,9 @@ static int get_reason(struct ctx *c, const struct ep_decision *d, char *out, siz
 	if (!text && !choice && d->reason.mode == EP_REASON_REQUIRED) {
 		if (c->o.stdin_password)
 			return deny(c, d->rule_name, "a reason is required: give --reason or --choice");
-		if (prompt_reason(d, &choice, typed, sizeof(typed), &text) != 0)
-			return deny(c, d->rule_name, "a reason is required and none was given");
+		const char *why = prompt_reason(d, &choice, typed, sizeof(typed), &text);
+		if (why)
+			return deny(c, d->rule_name, why);
 	}
 	rc = reason_check(d, choice, text, out, size);
 	if (rc != REASON_OK)
