@@ -158,8 +158,12 @@ $(ELEVATE): $(ELEVATE_SRC:%.c=$(BUILD)/obj/%.o) $(AGENT_OBJ) $(LIBEP_SIG) $(LIBE
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(AGENT_LIBS) -o $@
 
 # A test-only copy for the set-user-ID end-to-end tests: its compile-time
-# configuration path is in the build directory, which the tests fill. Never install it.
+# configuration path is in the build directory, which the tests fill, and it
+# links libpam_wrapper directly, because the dynamic linker ignores LD_PRELOAD
+# for set-user-ID programs (pam_wrapper stays inert unless PAM_WRAPPER=1 is
+# in the environment it starts with). Never install it.
 ELEVATE_SUIDTEST      := $(BUILD)/elevate-suidtest
+SUIDTEST_PAM_WRAPPER  := -Wl,--no-as-needed -l:libpam_wrapper.so -Wl,--as-needed
 ELEVATE_SUIDTEST_CONF := $(abspath $(BUILD))/suidtest/elevate.conf
 $(ELEVATE_SUIDTEST): runtime/agent/elevate.c tests/agent/e2e/suidtest_sanitizers.c \
                      $(BUILD)/obj/runtime/agent/config.o $(AGENT_OBJ) \
@@ -168,7 +172,7 @@ $(ELEVATE_SUIDTEST): runtime/agent/elevate.c tests/agent/e2e/suidtest_sanitizers
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) \
 		-DELEVATE_DEFAULT_CONFIG='"$(ELEVATE_SUIDTEST_CONF)"' runtime/agent/elevate.c \
 		tests/agent/e2e/suidtest_sanitizers.c \
-		$(filter %.o %.a,$^) $(ALL_LDFLAGS) $(PKG_LIBS) $(AGENT_LIBS) -o $@
+		$(filter %.o %.a,$^) $(ALL_LDFLAGS) $(PKG_LIBS) $(SUIDTEST_PAM_WRAPPER) $(AGENT_LIBS) -o $@
 
 # ---- set-up and the main job -----------------------------------------------
 
