@@ -698,9 +698,9 @@ static int read_clock(struct ctx *c)
 static const char *lock_causes_text(unsigned causes)
 {
 	switch (causes) {
-	case STATE_LOCK_CLOCK: return "the clock went back";
+	case STATE_LOCK_CLOCK: return "the clock jumped";
 	case STATE_LOCK_AUDIT: return "the audit log was tampered with";
-	default:               return "the clock went back and the audit log was tampered with";
+	default:               return "the clock jumped and the audit log was tampered with";
 	}
 }
 
@@ -708,11 +708,13 @@ static const char *lock_causes_text(unsigned causes)
  * jump) when elevation is locked, for whatever cause, or the state cannot say. */
 static int note_time(struct ctx *c, const char *user, char *why, size_t whysize)
 {
-	bool went_back = false;
+	enum state_jump jump = STATE_JUMP_NONE;
 	unsigned causes = STATE_LOCK_ALL;
-	int rc = state_note_time(c->st, c->now.wall, &went_back);
-	if (went_back) {
-		struct audit_fields f = { NULL, NULL, "the wall clock went back; elevation locked", -1, 0 };
+	int rc = state_note_time(c->st, &c->now, &jump);
+	if (jump != STATE_JUMP_NONE) {
+		struct audit_fields f = { NULL, NULL, jump == STATE_JUMP_BACK
+		        ? "the wall clock went back; elevation locked"
+		        : "the wall clock went forward faster than time passed; elevation locked", -1, 0 };
 		audit(c, AUDIT_EV_CLOCK_JUMP, user, &f);
 	}
 	if (rc == 0)
@@ -1411,7 +1413,7 @@ static int cmd_unlock(struct ctx *c)
 	if (rc == 0)
 		rc = state_lock_causes(c->st, &causes);
 	if (rc == 0)
-		rc = state_clear_lock(c->st, c->now.wall);
+		rc = state_clear_lock(c->st, &c->now);
 	state_unlock(c->st);
 	if (rc != 0) {
 		fprintf(stderr, "elevate: %s\n", state_strerror(rc));

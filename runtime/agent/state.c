@@ -50,6 +50,8 @@ struct hist {
 /* Everything the file holds. */
 struct contents {
 	int64_t latest;             /* the latest wall time seen */
+	int64_t latest_mono;        /* the monotonic clock when latest was seen, in boot */
+	char latest_boot[STATE_BOOT_ID_MAX + 1];   /* "" if unknown (then no forward check) */
 	unsigned locked;            /* enum state_lock_cause bits; 0: not locked */
 	uint64_t next_id;           /* the id of the next record, > every id in g */
 	struct state_grant *g;      /* active records, ids ascending */
@@ -408,6 +410,11 @@ static int serialize(const struct contents *c, char **out, size_t *len)
 	put_num(&b, STATE_FORMAT_VERSION, true);
 	put_word(&b, "\nlatest");
 	put_num(&b, (uint64_t)c->latest, true);
+	if (c->latest_boot[0]) {
+		put_num(&b, (uint64_t)c->latest_mono, true);
+		put(&b, " ", 1);
+		put_word(&b, c->latest_boot);
+	}
 	put_word(&b, "\nlocked");
 	put_num(&b, c->locked, true);
 	put_word(&b, "\nnext-id");
@@ -573,10 +580,25 @@ static int parse_magic(const struct tok *line)
 	return v == STATE_FORMAT_VERSION ? 0 : STATE_E_VERSION;
 }
 
+/* "latest T" or "latest T MONO BOOT". */
+static bool parse_latest(const struct tok *line, struct tok *f, struct contents *c)
+{
+	int n = split(line, f, 4);
+	if ((n != 2 && n != 4) || !tok_is(&f[0], "latest") || !parse_time(&f[1], &c->latest))
+		return false;
+	if (n == 2)
+		return true;
+	if (!parse_time(&f[2], &c->latest_mono) || !boot_id_ok(f[3].s, f[3].n))
+		return false;
+	memcpy(c->latest_boot, f[3].s, f[3].n);
+	c->latest_boot[f[3].n] = '\0';
+	return true;
+}
+
 /* The four header lines. */
 static int parse_header(struct cursor *cur, struct contents *c)
 {
-	struct tok line[4], f[2];
+	struct tok line[4], f[4];
 	uint64_t v;
 	if (next_line(cur, &line[0]) != 1)
 		return STATE_E_MALFORMED;
@@ -586,7 +608,7 @@ static int parse_header(struct cursor *cur, struct contents *c)
 	for (int i = 1; i < 4; i++)
 		if (next_line(cur, &line[i]) != 1)
 			return STATE_E_MALFORMED;
-	if (!keyed(&line[1], "latest", f, 2) || !parse_time(&f[1], &c->latest))
+	if (!parse_latest(&line[1], f, c))
 		return STATE_E_MALFORMED;
 	if (!keyed(&line[2], "locked", f, 2) || !parse_num(&f[1], STATE_LOCK_ALL, &v))
 		return STATE_E_MALFORMED;
@@ -978,10 +1000,30 @@ static unsigned tolerance(const struct state *st)
 	return st->opt.clock_tolerance ? st->opt.clock_tolerance : STATE_CLOCK_TOLERANCE;
 }
 
-/* Whether t is more than the tolerance before the latest time seen. */
-static bool went_back(const struct state *st, int64_t t)
+/*
+ * Whether the wall clock reading t, taken at monotonic time mono in boot,
+ * jumped since the latest time seen: back by more than the tolerance, or
+ * (same boot only) forward by more than the monotonic clock went on plus
+ * the tolerance.
+ */
+static enum state_jump jumped(const struct state *st, int64_t t, int64_t mono, const char *boot)
 {
-	return st->c.latest > t && st->c.latest - t > (int64_t)tolerance(st);
+	const struct contents *c = &st->c;
+	int64_t tol = (int64_t)tolerance(st);
+	if (c->latest > t && c->latest - t > tol)
+		return STATE_JUMP_BACK;
+	if (c->latest_boot[0] && boot && strcmp(c->latest_boot, boot) == 0 &&
+	    mono >= c->latest_mono && t > c->latest && (t - c->latest) - (mono - c->latest_mono) > tol)
+		return STATE_JUMP_FORWARD;
+	return STATE_JUMP_NONE;
+}
+
+/* Records a wall reading as the latest time seen, with its monotonic anchor. */
+static void set_latest(struct contents *c, int64_t t, int64_t mono, const char *boot)
+{
+	c->latest = t;
+	c->latest_mono = mono;
+	snprintf(c->latest_boot, sizeof(c->latest_boot), "%s", boot);
 }
 
 struct begin_arg {
@@ -1011,7 +1053,7 @@ static int do_begin_grant(struct state *st, void *arg, bool *dirty)
 	struct contents *c = &st->c;
 	if (c->locked)
 		return STATE_E_LOCKED;
-	if (went_back(st, a->rec->start_wall)) {
+	if (jumped(st, a->rec->start_wall, a->rec->mono_start, a->rec->boot_id) != STATE_JUMP_NONE) {
 		c->locked |= STATE_LOCK_CLOCK;
 		*dirty = true;
 		return STATE_E_CLOCK_BACK;
@@ -1034,7 +1076,7 @@ static int do_begin_grant(struct state *st, void *arg, bool *dirty)
 	a->id = c->next_id++;
 	fill_record(&c->g[c->ng++], a->rec, a->id);
 	if (a->rec->start_wall > c->latest)
-		c->latest = a->rec->start_wall;
+		set_latest(c, a->rec->start_wall, a->rec->mono_start, a->rec->boot_id);
 	*dirty = true;
 	return 0;
 }
@@ -1107,41 +1149,52 @@ int state_finish_revoke(struct state *st, uint64_t id)
 }
 
 struct note_arg {
-	int64_t now;
-	bool went_back;
+	const struct state_now *now;
+	enum state_jump jump;
 };
 
 static int do_note_time(struct state *st, void *arg, bool *dirty)
 {
 	struct note_arg *a = arg;
-	if (went_back(st, a->now)) {
+	enum state_jump j = jumped(st, a->now->wall, a->now->mono, a->now->boot_id);
+	if (j != STATE_JUMP_NONE) {
 		if (!(st->c.locked & STATE_LOCK_CLOCK)) {
 			st->c.locked |= STATE_LOCK_CLOCK;
-			a->went_back = true;
+			a->jump = j;
 			*dirty = true;
 		}
-	} else if (a->now > st->c.latest) {
-		st->c.latest = a->now;
+	} else if (a->now->wall > st->c.latest || strcmp(st->c.latest_boot, a->now->boot_id) != 0) {
+		if (a->now->wall > st->c.latest)
+			set_latest(&st->c, a->now->wall, a->now->mono, a->now->boot_id);
+		else   /* a new boot, the clock within the tolerance: anchor it here */
+			set_latest(&st->c, st->c.latest, a->now->mono, a->now->boot_id);
 		*dirty = true;
 	}
 	return 0;
 }
 
-int state_note_time(struct state *st, int64_t now_wall, bool *went_back_out)
+static bool now_ok(const struct state_now *now)
 {
-	if (!time_ok(now_wall))
+	return now && time_ok(now->wall) && time_ok(now->mono) &&
+	       boot_id_ok(now->boot_id, strnlen(now->boot_id, sizeof(now->boot_id)));
+}
+
+int state_note_time(struct state *st, const struct state_now *now, enum state_jump *jump)
+{
+	if (!now_ok(now))
 		return STATE_E_BAD_FIELD;
-	struct note_arg a = { now_wall, false };
+	struct note_arg a = { now, STATE_JUMP_NONE };
 	int rc = change(st, "note-time", do_note_time, &a);
-	if (rc == 0 && went_back_out)
-		*went_back_out = a.went_back;
+	if (rc == 0 && jump)
+		*jump = a.jump;
 	return rc;
 }
 
 static int do_clear_lock(struct state *st, void *arg, bool *dirty)
 {
+	const struct state_now *now = arg;
 	st->c.locked = 0;
-	st->c.latest = *(const int64_t *)arg;
+	set_latest(&st->c, now->wall, now->mono, now->boot_id);
 	*dirty = true;
 	return 0;
 }
@@ -1163,11 +1216,11 @@ int state_set_lock(struct state *st, unsigned causes)
 	return change(st, "set-lock", do_set_lock, &causes);
 }
 
-int state_clear_lock(struct state *st, int64_t now_wall)
+int state_clear_lock(struct state *st, const struct state_now *now)
 {
-	if (!time_ok(now_wall))
+	if (!now_ok(now))
 		return STATE_E_BAD_FIELD;
-	return change(st, "clear-lock", do_clear_lock, &now_wall);
+	return change(st, "clear-lock", do_clear_lock, (void *)now);
 }
 
 /* ---- questions ------------------------------------------------------------------------ */

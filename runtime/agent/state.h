@@ -81,7 +81,7 @@
 	X(STATE_E_NOT_FOUND,   -10, "no such grant") \
 	X(STATE_E_PHASE,       -11, "the grant is not in a phase that allows this step") \
 	X(STATE_E_LOCKED,      -12, "elevation is locked; an administrator must clear it (elevate unlock)") \
-	X(STATE_E_CLOCK_BACK,  -13, "the clock went back; elevation is now locked") \
+	X(STATE_E_CLOCK_BACK,  -13, "the clock jumped (back, or forward faster than time passed); elevation is now locked") \
 	X(STATE_E_FULL,        -14, "too many active grants") \
 	X(STATE_E_BOOT_ID,     -15, "cannot read a valid boot id") \
 	X(STATE_E_IO,          -16, "system call failed") \
@@ -242,14 +242,25 @@ int state_other_live_grant(const struct state *st, const char *user, uint64_t ex
                            const struct state_now *now, bool *found);
 void state_list_free(struct state_list *list);
 
+/* How the wall clock moved against the latest time seen (state_note_time). */
+enum state_jump {
+	STATE_JUMP_NONE,
+	STATE_JUMP_BACK,            /* back by more than the tolerance */
+	STATE_JUMP_FORWARD,         /* same boot: ahead of the monotonic clock by more than it */
+};
+
 /*
- * Records a wall-clock reading. More than the tolerance before the latest
- * time seen: sets and writes the locked flag, *went_back true (only on the
- * call that sets the flag; later readings while locked report false).
- * After the latest time seen: it becomes the latest (written, and history
- * older than STATE_HISTORY_DAYS before it is pruned). went_back may be NULL.
+ * Records a clock reading (wall, monotonic, boot). A jump (enum
+ * state_jump): sets and writes the clock lock cause, *jump says which
+ * (only on the call that sets it; later readings while locked report
+ * STATE_JUMP_NONE). Otherwise a wall time after the latest one seen
+ * becomes the latest, anchored to the monotonic reading and boot (written,
+ * and history older than STATE_HISTORY_DAYS before it is pruned); a new
+ * boot moves the anchor only. A forward jump can be seen only within one
+ * boot: across a reboot there is no monotonic clock to compare with.
+ * jump may be NULL.
  */
-int state_note_time(struct state *st, int64_t now_wall, bool *went_back);
+int state_note_time(struct state *st, const struct state_now *now, enum state_jump *jump);
 
 /* Why elevation is locked: bits of the file's `locked` value. */
 enum state_lock_cause {
@@ -264,12 +275,12 @@ int state_set_lock(struct state *st, unsigned causes);
 /* The latest wall-clock time seen; 0 for a new state. */
 int state_latest_time(const struct state *st, int64_t *latest);
 /*
- * The administrator's command: clears every lock cause and accepts now_wall
- * as the latest time seen (also when it is earlier: the admin vouches for
- * the clock). History after now_wall is kept and counts again once the
- * clock reaches its period.
+ * The administrator's command: clears every lock cause and accepts now
+ * as the latest time seen and its anchor (also when it is earlier: the
+ * admin vouches for the clock). History after now->wall is kept and counts
+ * again once the clock reaches its period.
  */
-int state_clear_lock(struct state *st, int64_t now_wall);
+int state_clear_lock(struct state *st, const struct state_now *now);
 
 /* The bytes the file holds for the handle's contents (tests, diagnostics); free() *out. */
 int state_serialize(const struct state *st, char **out, size_t *len);

@@ -42,6 +42,8 @@ _Static_assert(STATE_TIME_LIMIT == (INT64_C(1) << 40), "time range must match ep
 
 #define T0    1714555800          /* 2024-05-01T09:30:00Z */
 #define BOOT  "0f3c2a1e-5b7d-4c8e-9a6f-112233445566"
+#define MONO0 10000000            /* the monotonic clock at T0 (115 days after boot) */
+
 
 struct fx {
 	char dir[64];
@@ -191,7 +193,7 @@ static struct state_grant make_rec(const char *user, int64_t start, uint32_t dur
 
 static uint64_t grant(struct state *st, const char *user, int64_t start)
 {
-	struct state_grant r = make_rec(user, start, 900, 1000, BOOT);
+	struct state_grant r = make_rec(user, start, 900, MONO0 + (start - T0), BOOT);
 	uint64_t id = 0;
 	assert_int_equal(state_begin_grant(st, &r, &id), STATE_OK);
 	assert_int_equal(state_commit_grant(st, id), STATE_OK);
@@ -236,6 +238,17 @@ static struct state_now now_at(int64_t wall, int64_t mono, const char *boot)
 	return n;
 }
 
+/* A reading at wall time t in BOOT, the monotonic clock keeping pace with
+ * it (no jump); from a ring of eight, so several may be used in one call. */
+static const struct state_now *at(int64_t t)
+{
+	static struct state_now ring[8];
+	static unsigned next;
+	struct state_now *n = &ring[next++ % 8];
+	*n = now_at(t, MONO0 + (t - T0), BOOT);
+	return n;
+}
+
 /* ---- format and round trip ------------------------------------------------------ */
 
 static void test_new_state_is_empty(void **state)
@@ -272,34 +285,34 @@ static void test_round_trip_and_exact_format(void **state)
 {
 	struct fx *f = *state;
 	struct state *st = open_ok(f);
-	struct state_grant a = make_rec("alice", T0, 900, 5000, BOOT);
+	struct state_grant a = make_rec("alice", T0, 900, MONO0, BOOT);
 	uint64_t ida, idb;
 	assert_int_equal(state_begin_grant(st, &a, &ida), STATE_OK);
 	assert_int_equal(ida, 1);
 	assert_file_text(f->state,
 		"elevate-state 1\n"
-		"latest 1714555800\n"
+		"latest 1714555800 10000000 " BOOT "\n"
 		"locked 0\n"
 		"next-id 2\n"
-		"grant 1 intent alice developers 1714555800 1714556700 900 " BOOT " 5000 install%20a%20driver\n"
+		"grant 1 intent alice developers 1714555800 1714556700 900 " BOOT " 10000000 install%20a%20driver\n"
 		"history alice 1714555800\n"
 		"end\n");
 	assert_int_equal(state_commit_grant(st, ida), STATE_OK);
-	struct state_grant b = make_rec("bob", T0 + 60, 3600, 5060, BOOT);
+	struct state_grant b = make_rec("bob", T0 + 60, 3600, MONO0 + 60, BOOT);
 	b.rule[0] = '\0';      /* decided by otherwise */
 	b.reason[0] = '\0';    /* no reason asked */
 	assert_int_equal(state_begin_grant(st, &b, &idb), STATE_OK);
 	assert_int_equal(idb, 2);
-	assert_int_equal(state_note_time(st, T0 + 120, NULL), STATE_OK);
+	assert_int_equal(state_note_time(st, at(T0 + 120), NULL), STATE_OK);
 	state_close(st);
 
 	assert_file_text(f->state,
 		"elevate-state 1\n"
-		"latest 1714555920\n"
+		"latest 1714555920 10000120 " BOOT "\n"
 		"locked 0\n"
 		"next-id 3\n"
-		"grant 1 granted alice developers 1714555800 1714556700 900 " BOOT " 5000 install%20a%20driver\n"
-		"grant 2 intent bob - 1714555860 1714559460 3600 " BOOT " 5060 -\n"
+		"grant 1 granted alice developers 1714555800 1714556700 900 " BOOT " 10000000 install%20a%20driver\n"
+		"grant 2 intent bob - 1714555860 1714559460 3600 " BOOT " 10000060 -\n"
 		"history alice 1714555800\n"
 		"history bob 1714555860\n"
 		"end\n");
@@ -415,8 +428,8 @@ static void test_bad_fields_refused(void **state)
 	assert_int_equal(state_begin_grant(st, NULL, &id), STATE_E_ARG);
 	assert_int_equal(state_begin_grant(st, &r, NULL), STATE_E_ARG);
 	assert_int_equal(state_begin_grant(NULL, &r, &id), STATE_E_ARG);
-	assert_int_equal(state_note_time(st, -1, NULL), STATE_E_BAD_FIELD);
-	assert_int_equal(state_clear_lock(st, STATE_TIME_LIMIT), STATE_E_BAD_FIELD);
+	assert_int_equal(state_note_time(st, at(-1), NULL), STATE_E_BAD_FIELD);
+	assert_int_equal(state_clear_lock(st, at(STATE_TIME_LIMIT)), STATE_E_BAD_FIELD);
 	assert_false(exists(f->state));   /* nothing was written */
 	state_close(st);
 }
@@ -443,7 +456,7 @@ static void test_history_pruned_after_400_days(void **state)
 	assert_memory_equal(t, when, sizeof(when));
 
 	/* 406 days after T0: T0 and T0 + 5 days are more than 400 days old, T0 + 10 days is not. */
-	assert_int_equal(state_note_time(st, T0 + 406 * day, NULL), STATE_OK);
+	assert_int_equal(state_note_time(st, at(T0 + 406 * day), NULL), STATE_OK);
 	assert_int_equal(state_grant_times(st, "alice", t, 8, &n), STATE_OK);
 	assert_int_equal(n, 3);
 	assert_memory_equal(t, when + 1, 3 * sizeof(int64_t));
@@ -605,7 +618,7 @@ static void test_two_phase_protocol(void **state)
 	state_list_free(&l);
 	assert_int_equal(state_active(st, "alice", &got), STATE_OK);
 	assert_int_equal(got.id, a2);
-	struct state_now now = now_at(T0 + 300, 1100, BOOT);
+	struct state_now now = *at(T0 + 300);
 	bool other;
 	assert_int_equal(state_other_live_grant(st, "alice", a1, &now, &other), STATE_OK);
 	assert_true(other);    /* revoking a1 must leave alice in the group */
@@ -945,14 +958,14 @@ static void test_lock_waits_and_times_out(void **state)
 	start = now_ms();
 	assert_int_equal(state_lock(st, 200), STATE_E_LOCK_TIMEOUT);
 	/* A change without the lock waits for it too, and changes nothing. */
-	assert_int_equal(state_note_time(st, T0, NULL), STATE_E_LOCK_TIMEOUT);
+	assert_int_equal(state_note_time(st, at(T0), NULL), STATE_E_LOCK_TIMEOUT);
 	long long took = now_ms() - start;
 	assert_true(took >= 400 && took < 5000);
 	assert_false(exists(f->state));
 	assert_int_equal(kill(pid, SIGKILL), 0);   /* a dead holder's lock is released */
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_int_equal(state_note_time(st, T0, NULL), STATE_OK);
+	assert_int_equal(state_note_time(st, at(T0), NULL), STATE_OK);
 	assert_true(exists(f->state));
 	struct stat s;
 	assert_int_equal(stat(f->lock, &s), 0);
@@ -1079,22 +1092,22 @@ static void test_clock_back_locks_and_persists(void **state)
 {
 	struct fx *f = *state;
 	struct state *st = open_ok(f);
-	bool back = true;
+	enum state_jump back = STATE_JUMP_FORWARD;
 	unsigned locked = 99;
 	int64_t latest;
 	uint64_t id;
-	assert_int_equal(state_note_time(st, T0, &back), STATE_OK);
-	assert_false(back);
-	assert_int_equal(state_note_time(st, T0 - STATE_CLOCK_TOLERANCE, &back), STATE_OK);
-	assert_false(back);   /* within the tolerance: ignored */
+	assert_int_equal(state_note_time(st, at(T0), &back), STATE_OK);
+	assert_int_equal(back, STATE_JUMP_NONE);
+	assert_int_equal(state_note_time(st, at(T0 - STATE_CLOCK_TOLERANCE), &back), STATE_OK);
+	assert_int_equal(back, STATE_JUMP_NONE);   /* within the tolerance: ignored */
 	assert_int_equal(state_latest_time(st, &latest), STATE_OK);
 	assert_int_equal(latest, T0);
-	assert_int_equal(state_note_time(st, T0 - STATE_CLOCK_TOLERANCE - 1, &back), STATE_OK);
-	assert_true(back);
+	assert_int_equal(state_note_time(st, at(T0 - STATE_CLOCK_TOLERANCE - 1), &back), STATE_OK);
+	assert_int_equal(back, STATE_JUMP_BACK);
 	assert_int_equal(state_lock_causes(st, &locked), STATE_OK);
 	assert_int_equal(locked, STATE_LOCK_CLOCK);
-	assert_int_equal(state_note_time(st, T0 - 86400, &back), STATE_OK);
-	assert_false(back);   /* reported once */
+	assert_int_equal(state_note_time(st, at(T0 - 86400), &back), STATE_OK);
+	assert_int_equal(back, STATE_JUMP_NONE);   /* reported once */
 	state_close(st);
 
 	/* It persists, and refuses every grant, even with the clock right again. */
@@ -1104,12 +1117,12 @@ static void test_clock_back_locks_and_persists(void **state)
 	char *text = read_all(f->state, NULL);
 	assert_non_null(strstr(text, "\nlocked 1\n"));
 	free(text);
-	assert_int_equal(state_note_time(st, T0 + 60, &back), STATE_OK);
-	assert_false(back);
+	assert_int_equal(state_note_time(st, at(T0 + 60), &back), STATE_OK);
+	assert_int_equal(back, STATE_JUMP_NONE);
 	struct state_grant r = make_rec("alice", T0 + 60, 600, 10, BOOT);
 	assert_int_equal(state_begin_grant(st, &r, &id), STATE_E_LOCKED);
 	/* The administrator clears it and vouches for the clock, even an earlier one. */
-	assert_int_equal(state_clear_lock(st, T0 - 3600), STATE_OK);
+	assert_int_equal(state_clear_lock(st, at(T0 - 3600)), STATE_OK);
 	assert_int_equal(state_lock_causes(st, &locked), STATE_OK);
 	assert_int_equal(locked, 0);
 	assert_int_equal(state_latest_time(st, &latest), STATE_OK);
@@ -1117,6 +1130,77 @@ static void test_clock_back_locks_and_persists(void **state)
 	r.start_wall = T0 - 3600;
 	assert_int_equal(state_begin_grant(st, &r, &id), STATE_OK);
 	assert_int_equal(state_commit_grant(st, id), STATE_OK);
+	state_close(st);
+}
+
+/* A reading in BOOT at wall time wall, the monotonic clock at MONO0 + mono_off. */
+static const struct state_now *skewed(int64_t wall, int64_t mono_off, const char *boot)
+{
+	static struct state_now n;
+	n = now_at(wall, MONO0 + mono_off, boot);
+	return &n;
+}
+
+/* Forward: within one boot, the wall clock may not run ahead of the monotonic one. */
+static void test_clock_forward_locks_within_a_boot(void **state)
+{
+	struct fx *f = *state;
+	struct state *st = open_ok(f);
+	enum state_jump j = STATE_JUMP_BACK;
+	unsigned causes = 99;
+	int64_t latest;
+	uint64_t id;
+	assert_int_equal(state_note_time(st, at(T0), &j), STATE_OK);
+	assert_int_equal(j, STATE_JUMP_NONE);
+	/* 200 s on the wall, 100 s on the monotonic clock: within the tolerance. */
+	assert_int_equal(state_note_time(st, skewed(T0 + 200, 100, BOOT), &j), STATE_OK);
+	assert_int_equal(j, STATE_JUMP_NONE);
+	assert_int_equal(state_latest_time(st, &latest), STATE_OK);
+	assert_int_equal(latest, T0 + 200);
+	/* Then a day on the wall in one more minute: a jump into tomorrow's quota. */
+	assert_int_equal(state_note_time(st, skewed(T0 + 86400, 160, BOOT), &j), STATE_OK);
+	assert_int_equal(j, STATE_JUMP_FORWARD);
+	assert_int_equal(state_lock_causes(st, &causes), STATE_OK);
+	assert_int_equal(causes, STATE_LOCK_CLOCK);
+	assert_int_equal(state_latest_time(st, &latest), STATE_OK);
+	assert_int_equal(latest, T0 + 200);   /* the jump is not taken as the latest time */
+	state_close(st);
+
+	/* The same jump seen first by a grant: refused, and locks. */
+	assert_int_equal(unlink(f->state), 0);
+	st = open_ok(f);
+	assert_int_equal(state_note_time(st, at(T0), NULL), STATE_OK);
+	struct state_grant r = make_rec("alice", T0 + 86400, 600, MONO0 + 60, BOOT);
+	assert_int_equal(state_begin_grant(st, &r, &id), STATE_E_CLOCK_BACK);
+	assert_int_equal(state_lock_causes(st, &causes), STATE_OK);
+	assert_int_equal(causes, STATE_LOCK_CLOCK);
+	state_close(st);
+}
+
+/* Across a reboot there is no monotonic clock to compare with: the anchor moves. */
+static void test_clock_forward_across_boots_is_not_seen(void **state)
+{
+	struct fx *f = *state;
+	struct state *st = open_ok(f);
+	enum state_jump j = STATE_JUMP_BACK;
+	unsigned causes = 99;
+	int64_t latest;
+	assert_int_equal(state_note_time(st, at(T0), NULL), STATE_OK);
+	assert_int_equal(state_note_time(st, skewed(T0 + 86400, 10, "boot-2"), &j), STATE_OK);
+	assert_int_equal(j, STATE_JUMP_NONE);
+	assert_int_equal(state_lock_causes(st, &causes), STATE_OK);
+	assert_int_equal(causes, 0);
+	assert_int_equal(state_latest_time(st, &latest), STATE_OK);
+	assert_int_equal(latest, T0 + 86400);
+	char *text = read_all(f->state, NULL);
+	assert_non_null(strstr(text, "\nlatest 1714642200 10000010 boot-2\n"));
+	free(text);
+	/* A new boot with the clock a little behind: only the anchor moves. */
+	assert_int_equal(state_note_time(st, skewed(T0 + 86400 - 30, 5, "boot-3"), &j), STATE_OK);
+	assert_int_equal(j, STATE_JUMP_NONE);
+	text = read_all(f->state, NULL);
+	assert_non_null(strstr(text, "\nlatest 1714642200 10000005 boot-3\n"));
+	free(text);
 	state_close(st);
 }
 
@@ -1137,16 +1221,16 @@ static void test_audit_lock_persists_and_combines(void **state)
 	assert_int_equal(causes, STATE_LOCK_AUDIT);
 	struct state_grant r = make_rec("alice", T0, 600, 10, BOOT);
 	assert_int_equal(state_begin_grant(st, &r, &id), STATE_E_LOCKED);
-	bool back = false;
-	assert_int_equal(state_note_time(st, T0 + 86400, &back), STATE_OK);
-	assert_int_equal(state_note_time(st, T0, &back), STATE_OK);
-	assert_true(back);   /* the clock's cause is new, so it is reported */
+	enum state_jump back = STATE_JUMP_NONE;
+	assert_int_equal(state_note_time(st, at(T0 + 86400), &back), STATE_OK);
+	assert_int_equal(state_note_time(st, at(T0), &back), STATE_OK);
+	assert_int_equal(back, STATE_JUMP_BACK);   /* the clock's cause is new, so it is reported */
 	assert_int_equal(state_lock_causes(st, &causes), STATE_OK);
 	assert_int_equal(causes, STATE_LOCK_CLOCK | STATE_LOCK_AUDIT);
 	char *text = read_all(f->state, NULL);
 	assert_non_null(strstr(text, "\nlocked 3\n"));
 	free(text);
-	assert_int_equal(state_clear_lock(st, T0), STATE_OK);
+	assert_int_equal(state_clear_lock(st, at(T0)), STATE_OK);
 	assert_int_equal(state_lock_causes(st, &causes), STATE_OK);
 	assert_int_equal(causes, 0);
 	assert_int_equal(state_begin_grant(st, &r, &id), STATE_OK);
@@ -1222,9 +1306,9 @@ static void test_unsafe_directory_refused(void **state)
 	assert_int_equal(state_open(sub, me, &st), STATE_OK);
 	assert_int_equal(chmod(sub, 0777), 0);
 	assert_int_equal(state_lock(st, 100), STATE_E_UNSAFE_DIR);
-	assert_int_equal(state_note_time(st, T0, NULL), STATE_E_UNSAFE_DIR);
+	assert_int_equal(state_note_time(st, at(T0), NULL), STATE_E_UNSAFE_DIR);
 	assert_int_equal(chmod(sub, 0700), 0);
-	assert_int_equal(state_note_time(st, T0, NULL), STATE_OK);
+	assert_int_equal(state_note_time(st, at(T0), NULL), STATE_OK);
 	state_close(st);
 
 	if (me == 0) {
@@ -1238,7 +1322,7 @@ static void test_unsafe_directory_refused(void **state)
 		assert_int_equal(chown(subst, 4242, 4242), 0);
 		/* The temporary file we create is root's, not 4242's: refused before it is used. */
 		assert_int_equal(state_open(sub, 4242, &st), STATE_OK);
-		assert_int_equal(state_note_time(st, T0 + 10, NULL), STATE_E_UNSAFE_FILE);
+		assert_int_equal(state_note_time(st, at(T0 + 10), NULL), STATE_E_UNSAFE_FILE);
 		state_close(st);
 	}
 }
@@ -1290,7 +1374,7 @@ static void test_unsafe_files_refused(void **state)
 	/* A stale temporary file that is a symbolic link is removed, never followed. */
 	write_text(outside, "precious\n");
 	assert_int_equal(symlink(outside, f->temp), 0);
-	assert_int_equal(state_note_time(st, T0, NULL), STATE_OK);
+	assert_int_equal(state_note_time(st, at(T0), NULL), STATE_OK);
 	assert_file_text(outside, "precious\n");
 	assert_false(exists(f->temp));
 	assert_int_equal(unlink(outside), 0);
@@ -1313,6 +1397,11 @@ static const struct bad_file bad_files[] = {
 	{ HEAD G(1, "granted", "alice", OKG) HIST "end\n", STATE_OK },            /* the control */
 	{ HEAD G(1, "granted", "%2D", OKG) "end\n", STATE_OK },                  /* the user "-" */
 	{ "elevate-state 1\nlatest 1099511627775\nlocked 1\nnext-id 18446744073709551615\nend\n", STATE_OK },
+	{ "elevate-state 1\nlatest 5 7 " BOOT "\nlocked 0\nnext-id 1\nend\n", STATE_OK },
+	{ "elevate-state 1\nlatest 5 7\nlocked 0\nnext-id 1\nend\n", STATE_E_MALFORMED },
+	{ "elevate-state 1\nlatest 5 7 b@d\nlocked 0\nnext-id 1\nend\n", STATE_E_MALFORMED },
+	{ "elevate-state 1\nlatest 5 -7 " BOOT "\nlocked 0\nnext-id 1\nend\n", STATE_E_MALFORMED },
+	{ "elevate-state 1\nlatest 5 7 " BOOT " x\nlocked 0\nnext-id 1\nend\n", STATE_E_MALFORMED },
 	{ "", STATE_E_MALFORMED },
 	{ "\n", STATE_E_MALFORMED },
 	{ "elevate-state 1", STATE_E_MALFORMED },
@@ -1457,7 +1546,7 @@ static void test_malformed_file_makes_handle_fail_closed(void **state)
 	struct state_list l = { (struct state_grant *)1, 7 };
 	int64_t t;
 	size_t n;
-	bool b;
+	enum state_jump b;
 	unsigned causes;
 	char *ser;
 	assert_int_equal(state_get(st, id, &g), STATE_E_MALFORMED);
@@ -1470,8 +1559,8 @@ static void test_malformed_file_makes_handle_fail_closed(void **state)
 	assert_int_equal(state_serialize(st, &ser, &len), STATE_E_MALFORMED);
 	assert_int_equal(state_begin_grant(st, &g, &id), STATE_E_MALFORMED);
 	assert_int_equal(state_begin_revoke(st, id), STATE_E_MALFORMED);
-	assert_int_equal(state_note_time(st, T0, &b), STATE_E_MALFORMED);
-	assert_int_equal(state_clear_lock(st, T0), STATE_E_MALFORMED);
+	assert_int_equal(state_note_time(st, at(T0), &b), STATE_E_MALFORMED);
+	assert_int_equal(state_clear_lock(st, at(T0)), STATE_E_MALFORMED);
 	assert_file_text(f->state, bad);   /* never overwritten: the evidence stays */
 	/* The lock was released on the way out: another process can take it. */
 	pid_t pid = fork();
@@ -1525,8 +1614,8 @@ static char *rich_file(const struct fx *f, size_t *len)
 			assert_int_equal(state_begin_revoke(st, id), STATE_OK);
 	}
 	(void)grant(st, "alice", T0 + 1000);
-	assert_int_equal(state_note_time(st, T0 + 2000, NULL), STATE_OK);
-	assert_int_equal(state_note_time(st, T0, NULL), STATE_OK);   /* locks */
+	assert_int_equal(state_note_time(st, at(T0 + 2000), NULL), STATE_OK);
+	assert_int_equal(state_note_time(st, at(T0), NULL), STATE_OK);   /* locks */
 	state_close(st);
 	return read_all(f->state, len);
 }
@@ -1637,6 +1726,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clock_back_locks_and_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grant_with_clock_back_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_lock_persists_and_combines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_forward_locks_within_a_boot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_forward_across_boots_is_not_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_directory_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_files_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_files_refused, setup, teardown),
