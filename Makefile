@@ -91,13 +91,15 @@ POLC         := $(BUILD)/polc
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 AGENT_OBJ    = $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_TESTS  := $(patsubst tests/agent/%.c,$(BUILD)/tests/agent/%,$(wildcard tests/agent/test_*.c))
-FUZZERS      := frontend runtime
+FUZZERS      := frontend runtime agent
 REPLAYERS    := $(FUZZERS:%=$(BUILD)/tests/replay_%)
 # What each fuzz target's entry point links with, relative to the build
 # directory (the plain one for fuzz-replay, $(FUZZ_BUILD) for libFuzzer),
 # and the libraries it needs besides $(PKG_LIBS).
 FUZZ_LINK_frontend := libpolc.a
 FUZZ_LINK_runtime  := libpolc.a
+FUZZ_LINK_agent    := $(AGENT_SRC:%.c=obj/%.o) obj/runtime/agent/config.o
+FUZZ_LIBS_agent    := $(AGENT_LIBS)
 TOOLS_BIN    := $(BUILD)/tests/plist_dtd_check
 
 .PHONY: all demo check check-run deps unit golden eval-golden check-symbols fuzz-replay fuzz install uninstall clean
