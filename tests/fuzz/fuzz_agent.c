@@ -4,7 +4,8 @@
  * picks one (byte % 5), the rest is its input:
  *   0 config_parse                       the configuration file
  *   1 state_open and its readers         DIR/state; a parsed file must
- *                                        serialise and reparse to the same bytes
+ *                                        serialise to its own bytes, which
+ *                                        must reparse to the same bytes
  *   2 auditlog_verify, auditlog_open     the audit log; a log that verifies
  *                                        must open at its last seq
  *   3 policyfile_read                    raw bytecode or managed preferences
@@ -118,6 +119,8 @@ static void fuzz_state(const uint8_t *p, size_t n)
 	if (state_open(private_dir(), geteuid(), &st) != 0)
 		return;
 	char *bytes = read_state(st, &len);
+	if (len != n || memcmp(bytes, p, n) != 0)
+		abort();   /* the reader accepts only what the writer writes */
 	/* The round trip: what was written must read back as the same bytes. */
 	put_file(STATE_NAME, (const uint8_t *)bytes, len, path, sizeof(path));
 	if (state_reload(st) != 0)
