@@ -91,8 +91,15 @@ POLC         := $(BUILD)/polc
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 AGENT_OBJ    = $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_TESTS  := $(patsubst tests/agent/%.c,$(BUILD)/tests/agent/%,$(wildcard tests/agent/test_*.c))
-FUZZERS      := frontend runtime
+FUZZERS      := frontend runtime agent
 REPLAYERS    := $(FUZZERS:%=$(BUILD)/tests/replay_%)
+# What each fuzz target's entry point links with, relative to the build
+# directory (the plain one for fuzz-replay, $(FUZZ_BUILD) for libFuzzer),
+# and the libraries it needs besides $(PKG_LIBS).
+FUZZ_LINK_frontend := libpolc.a
+FUZZ_LINK_runtime  := libpolc.a
+FUZZ_LINK_agent    := $(AGENT_SRC:%.c=obj/%.o) obj/runtime/agent/config.o
+FUZZ_LIBS_agent    := $(AGENT_LIBS)
 TOOLS_BIN    := $(BUILD)/tests/plist_dtd_check
 
 .PHONY: all demo check check-run deps unit golden eval-golden check-symbols fuzz-replay fuzz install uninstall clean
@@ -208,11 +215,12 @@ $(BUILD)/tests/plist_dtd_check: tests/tools/plist_dtd_check.c
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(XML_CFLAGS) $(ALL_CFLAGS) $(WARN) $< $(ALL_LDFLAGS) $(XML_LIBS) -o $@
 
 # The fuzz targets' entry points, linked with a plain main() that replays a corpus.
-$(BUILD)/tests/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(LIBPOLC)
+$(foreach f,$(FUZZERS),$(eval $(BUILD)/tests/replay_$(f): $(addprefix $(BUILD)/,$(FUZZ_LINK_$(f)))))
+$(BUILD)/tests/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) tests/fuzz/replay.c tests/fuzz/fuzz_$*.c \
-		$(LIBPOLC) $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
+		$(addprefix $(BUILD)/,$(FUZZ_LINK_$*)) $(ALL_LDFLAGS) $(PKG_LIBS) $(FUZZ_LIBS_$*) -o $@
 
 check: deps
 	@$(MAKE) --no-print-directory check-run
@@ -271,7 +279,8 @@ fuzz-replay: $(REPLAYERS)
 
 FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_LIB    = $(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
-              SANITIZE=address,undefined CFLAGS='-O1 -g -fsanitize=fuzzer-no-link' $(FUZZ_BUILD)/libpolc.a
+              SANITIZE=address,undefined CFLAGS='-O1 -g -fsanitize=fuzzer-no-link' \
+              $(addprefix $(FUZZ_BUILD)/,$(FUZZ_LINK_$*))
 
 fuzz: $(FUZZERS:%=fuzz-%)
 
@@ -281,7 +290,8 @@ fuzz-%:
 	@$(FUZZ_LIB)
 	$(call msg,LINK,$(FUZZ_BUILD)/fuzz_$*)
 	$(Q)$(FUZZ_CC) -O1 -g -fsanitize=fuzzer,address,undefined $(ALL_CPPFLAGS) \
-		tests/fuzz/fuzz_$*.c $(FUZZ_BUILD)/libpolc.a $(PKG_LIBS) -o $(FUZZ_BUILD)/fuzz_$*
+		tests/fuzz/fuzz_$*.c $(addprefix $(FUZZ_BUILD)/,$(FUZZ_LINK_$*)) $(PKG_LIBS) \
+		$(FUZZ_LIBS_$*) -o $(FUZZ_BUILD)/fuzz_$*
 	@mkdir -p $(FUZZ_BUILD)/corpus-$* tests/fuzz/regressions/$*
 	$(Q)$(FUZZ_BUILD)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
 		-artifact_prefix=tests/fuzz/regressions/$*/ \
