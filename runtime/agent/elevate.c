@@ -123,6 +123,7 @@ struct ctx {
 	char policy_hash[AUDIT_HEX_SIZE];
 	char *groups[EP_MAX_GROUPS];
 	size_t ngroups;
+	const char *reason;        /* the request's checked reason, once it has one (audited) */
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -455,7 +456,7 @@ static void audit(struct ctx *c, enum auditlog_event_type type, const char *user
 static void audit_simple(struct ctx *c, enum auditlog_event_type type, const char *rule,
                          const char *detail)
 {
-	struct audit_fields f = { rule, NULL, detail, -1, 0 };
+	struct audit_fields f = { rule, c->reason, detail, -1, 0 };
 	audit(c, type, c->user, &f);
 }
 
@@ -1251,8 +1252,10 @@ static int cmd_request(struct ctx *c)
 		(void)fflush(stdout);
 	}
 	rc = get_reason(c, &d, reason, sizeof(reason));
-	if (rc == 0)
+	if (rc == 0) {
+		c->reason = reason;         /* later lines of this request record it */
 		rc = authenticate(c, &d);   /* raises to root before PAM */
+	}
 	if (rc != 0)
 		return rc;
 	priv_root();
