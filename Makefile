@@ -72,8 +72,11 @@ GEN_SRC      := $(BUILD)/gen/lexer.c $(BUILD)/gen/parser.c
 AGENT_SRC    := runtime/agent/groupdb.c runtime/agent/dsgroup.c runtime/agent/policyfile.c runtime/agent/audit.c runtime/agent/auth.c runtime/agent/reason.c runtime/agent/state.c runtime/agent/lockwait.c
 # auth.c talks to PAM.
 AGENT_LIBS   := -lpam
-# The agent command: its own sources on top of the modules, libep and the signature check.
-ELEVATE_SRC  := runtime/agent/elevate.c runtime/agent/config.c
+# The agent command: elevate.c (main) and its parts on top of the modules, libep and
+# the signature check.
+ELEVATE_PARTS := $(addprefix runtime/agent/,config.c priv.c testhook.c journal.c decide.c \
+                  admins.c request.c revoke.c)
+ELEVATE_SRC  := runtime/agent/elevate.c $(ELEVATE_PARTS)
 ELEVATE      := $(BUILD)/elevate
 
 # The signature check needs libcrypto; the verifier and evaluator do not.
@@ -173,7 +176,7 @@ ELEVATE_SUIDTEST      := $(BUILD)/elevate-suidtest
 SUIDTEST_PAM_WRAPPER  := -Wl,--no-as-needed -l:libpam_wrapper.so -Wl,--as-needed
 ELEVATE_SUIDTEST_CONF := $(abspath $(BUILD))/suidtest/elevate.conf
 $(ELEVATE_SUIDTEST): runtime/agent/elevate.c tests/agent/e2e/suidtest_sanitizers.c \
-                     $(BUILD)/obj/runtime/agent/config.o $(AGENT_OBJ) \
+                     $(ELEVATE_PARTS:%.c=$(BUILD)/obj/%.o) $(AGENT_OBJ) \
                      $(LIBEP_SIG) $(LIBEP) $(FLAGS_STAMP) | $(BUILD)/gen/parser.h
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(WARN) \
