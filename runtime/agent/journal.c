@@ -10,7 +10,7 @@
 #include "agent/elevate.h"
 
 void audit(struct ctx *c, enum auditlog_event_type type, const char *user,
-                  const struct audit_fields *f)
+           const struct audit_fields *f)
 {
 	struct auditlog_event ev;
 	int rc;
@@ -43,7 +43,7 @@ void audit(struct ctx *c, enum auditlog_event_type type, const char *user,
 }
 
 void audit_simple(struct ctx *c, enum auditlog_event_type type, const char *rule,
-                         const char *detail)
+                  const char *detail)
 {
 	struct audit_fields f = { rule, c->reason, detail, -1, 0 };
 	audit(c, type, c->user, &f);

@@ -17,7 +17,7 @@
 #include "agent/elevate.h"
 
 int revoke_record(struct ctx *c, const struct state_grant *rec,
-                         enum auditlog_event_type type, const char *detail)
+                  enum auditlog_event_type type, const char *detail)
 {
 	bool other = false, was = false;
 	struct audit_fields f = { rec->rule[0] ? rec->rule : NULL, rec->reason, detail,
