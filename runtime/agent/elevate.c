@@ -204,6 +204,7 @@ static int cmd_status(struct ctx *c)
 {
 	struct state_grant rec;
 	char until[16];
+	unsigned causes = 0;
 	int64_t left;
 	if (read_clock(c) != 0)
 		return EXIT_DENIED;
@@ -216,6 +217,9 @@ static int cmd_status(struct ctx *c)
 	}
 	printf("grants today: %u\n", grants_today(c));
 	print_quota(c);
+	if (state_lock_causes(c->st, &causes) == 0 && causes != 0)
+		printf("elevation is locked because %s; ask an administrator\n",
+		       lock_causes_text(causes));
 	return EXIT_OK_;
 }
 
