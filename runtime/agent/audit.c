@@ -16,6 +16,7 @@
 #define _DARWIN_C_SOURCE                /* O_NOFOLLOW, O_CLOEXEC, F_FULLFSYNC */
 #endif
 #include "audit.h"
+#include "digest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,25 +83,6 @@ void auditlog_event_init(struct auditlog_event *ev, enum auditlog_event_type typ
 }
 
 /* ---- SHA-256 -------------------------------------------------------------- */
-
-static void to_hex(const unsigned char *digest, char out[AUDIT_HEX_SIZE])
-{
-	for (size_t i = 0; i < HEX_LEN / 2; i++) {
-		out[2 * i] = hex_digits[digest[i] >> 4];
-		out[2 * i + 1] = hex_digits[digest[i] & 15];
-	}
-	out[HEX_LEN] = '\0';
-}
-
-static int sha256_hex(const void *data, size_t len, char out[AUDIT_HEX_SIZE])
-{
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	if (!EVP_Digest(data, len, digest, &n, EVP_sha256(), NULL) || n != HEX_LEN / 2)
-		return -1;
-	to_hex(digest, out);
-	return 0;
-}
 
 static int is_hex64(const char *s, size_t len)
 {
@@ -290,7 +272,7 @@ static int build_line(struct out *o, const struct auditlog_event *ev, const char
 	put_char(o, '"');
 	put_str(o, prev);
 	put_char(o, '"');
-	if (o->full || sha256_hex(o->p + start, o->len - start, hash) != 0)
+	if (o->full || digest_sha256_hex(o->p + start, o->len - start, hash) != 0)
 		return AUDIT_EINVAL;
 	put_key(o, "hash");
 	put_char(o, '"');
@@ -519,7 +501,7 @@ static enum auditlog_fault check_record(const char *line, size_t len, struct rec
 			         (size_t)(c.p - line) + 1, fields[i < NFIELDS ? i : NFIELDS - 1].key, c.err);
 		return AUDIT_FAULT_MALFORMED;
 	}
-	if (sha256_hex(line, rec->hashed, want) != 0 || memcmp(want, rec->hash, HEX_LEN) != 0) {
+	if (digest_sha256_hex(line, rec->hashed, want) != 0 || memcmp(want, rec->hash, HEX_LEN) != 0) {
 		if (why)
 			snprintf(why, whysize, "hash does not match the line's contents: the line was edited");
 		return AUDIT_FAULT_HASH;
@@ -614,7 +596,7 @@ static int read_tail(struct auditlog_log *log, char *buf, off_t *size)
 		return tampered(log, "the last line is not a well-formed audit record");
 	if (f != AUDIT_FAULT_NONE)
 		return tampered(log, "the last line's hash does not match its contents");
-	if (sha256_hex(buf + start, want - 1 - start, log->head) != 0)
+	if (digest_sha256_hex(buf + start, want - 1 - start, log->head) != 0)
 		return AUDIT_ENOMEM;
 	log->seq = rec.seq;
 	return 0;
@@ -671,7 +653,7 @@ static int append_next(struct auditlog_log *log, const struct auditlog_event *ev
 		return rc;
 	if ((rc = build_line(o, ev, host, when, log->seq + 1, log->head)) != 0)
 		return rc;
-	if (sha256_hex(o->p, o->len - 1, head) != 0)
+	if (digest_sha256_hex(o->p, o->len - 1, head) != 0)
 		return AUDIT_ENOMEM;
 	if ((rc = write_line(log, ev, o->p, o->len, size)) != 0)
 		return rc;
@@ -706,7 +688,7 @@ static int hash_file(int fd, char *buf, char out[AUDIT_HEX_SIZE], unsigned long 
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return AUDIT_EIO;
-	to_hex(digest, out);
+	digest_to_hex(digest, out);
 	*lines += (unsigned long long)*torn;
 	*size = st.st_size;
 	return 0;
@@ -725,7 +707,7 @@ static int append_restart(struct auditlog_log *log, const struct auditlog_event 
 		put_char(o, '\n');
 	if ((rc = build_line(o, ev, host, when, lines + 1, prev)) != 0)
 		return rc;
-	if (sha256_hex(o->p + torn, o->len - 1 - (size_t)torn, head) != 0)
+	if (digest_sha256_hex(o->p + torn, o->len - 1 - (size_t)torn, head) != 0)
 		return AUDIT_ENOMEM;
 	if ((rc = write_line(log, ev, o->p, o->len, size)) != 0)
 		return rc;
@@ -935,7 +917,7 @@ static int check_line(const char *line, size_t len, unsigned long long n,
 		return bad_line(r, n, AUDIT_FAULT_PREV, n == 1 ?
 		                "prev is not 64 zeros: the start of the log was replaced" :
 		                "prev does not match line %llu: a line was replaced or forged", n - 1);
-	if (sha256_hex(line, len, prev) != 0)
+	if (digest_sha256_hex(line, len, prev) != 0)
 		return AUDIT_ENOMEM;
 	r->lines = n;
 	return 0;

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <plist/plist.h>
 
+#include "agent/digest.h"
 #include "format.h"
 
 int policyfile_check_owned(int fd, uid_t owner, char *err, size_t errsize)
@@ -86,21 +86,6 @@ static int read_file(const char *path, uid_t owner, unsigned char **buf, size_t 
 	return rc;
 }
 
-static int sha256_hex(const unsigned char *data, size_t len, char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return -1;
-	for (unsigned i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
-	return 0;
-}
-
 /* The dictionary's item of the given type, or NULL. */
 static plist_t item_of(plist_t dict, const char *key, plist_type type)
 {
@@ -132,7 +117,7 @@ static int from_preferences(plist_t dict, struct policyfile *out, const char **w
 	memcpy(out->bytecode, bytes, (size_t)n);
 	out->len = (size_t)n;
 	hex = plist_get_string_ptr(sum, NULL);
-	if (sha256_hex(out->bytecode, out->len, out->sha256) != 0)
+	if (digest_sha256_hex(out->bytecode, out->len, out->sha256) != 0)
 		return *why = "cannot hash PolicyBytecode", -1;
 	if (!hex || strcmp(hex, out->sha256) != 0)
 		return *why = "PolicySHA256 does not match PolicyBytecode", -1;
@@ -172,7 +157,7 @@ int policyfile_read(const char *path, uid_t owner, struct policyfile *out, char 
 		out->bytecode = buf;
 		out->len = len;
 		out->form = "bytecode";
-		if (sha256_hex(buf, len, out->sha256) == 0)
+		if (digest_sha256_hex(buf, len, out->sha256) == 0)
 			return 0;
 		why = "cannot hash the policy";
 	} else {
