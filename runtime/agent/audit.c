@@ -940,7 +940,103 @@ static int verify_stream(FILE *f, struct auditlog_verify_result *r)
 	return rc;
 }
 
-int auditlog_verify(const char *path, struct auditlog_verify_result *r)
+/* ---- damage not pinned yet ---------------------------------------------------- */
+
+/* Running SHA-256 of the file so far, and of it but the last line's newline. */
+struct prefix {
+	EVP_MD_CTX *all, *but_newline, *tmp;
+};
+
+static int prefix_hex(struct prefix *p, EVP_MD_CTX *ctx, char out[AUDIT_HEX_SIZE])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (!EVP_MD_CTX_copy_ex(p->tmp, ctx) || !EVP_DigestFinal_ex(p->tmp, d, &n) || n != 32)
+		return AUDIT_ENOMEM;
+	digest_to_hex(d, out);
+	return 0;
+}
+
+static int prefix_add(struct prefix *p, const char *line, size_t len)
+{
+	size_t body = len > 0 && line[len - 1] == '\n' ? len - 1 : len;
+	int ok = EVP_DigestUpdate(p->all, line, body) && EVP_MD_CTX_copy_ex(p->but_newline, p->all) &&
+	         EVP_DigestUpdate(p->all, line + body, len - body);
+	return ok ? 0 : AUDIT_ENOMEM;
+}
+
+/*
+ * Whether line n pins every byte before it, as auditlog_restart() writes:
+ * a well-formed tamper-detected line numbered n whose prev is the SHA-256
+ * of those bytes (without the newline the restart adds after a torn line).
+ */
+static int pins_prefix(struct prefix *p, const char *line, size_t len, unsigned long long n,
+                       int *yes)
+{
+	struct record rec;
+	char all[AUDIT_HEX_SIZE], but[AUDIT_HEX_SIZE];
+	*yes = 0;
+	if (len < 2 || line[len - 1] != '\n' || len - 1 > AUDIT_LINE_MAX ||
+	    check_record(line, len - 1, &rec, NULL, 0) != AUDIT_FAULT_NONE || rec.seq != n ||
+	    rec.event != AUDIT_EV_TAMPER_DETECTED)
+		return 0;
+	if (prefix_hex(p, p->all, all) != 0 || prefix_hex(p, p->but_newline, but) != 0)
+		return AUDIT_ENOMEM;
+	*yes = memcmp(rec.prev, all, HEX_LEN) == 0 || memcmp(rec.prev, but, HEX_LEN) == 0;
+	return 0;
+}
+
+/* One line of the scan: a pin clears what was found before it, else the
+ * first damage after the last pin is kept in r. */
+static int scan_line(struct prefix *p, const char *line, size_t len, unsigned long long n,
+                     char prev[AUDIT_HEX_SIZE], struct auditlog_verify_result *r)
+{
+	struct auditlog_verify_result one;
+	int pinned = 0, rc = pins_prefix(p, line, len, n, &pinned);
+	if (rc == 0 && pinned) {
+		r->bad_line = 0;
+		r->fault = AUDIT_FAULT_NONE;
+		r->why[0] = '\0';
+		rc = digest_sha256_hex(line, len - 1, prev) == 0 ? 0 : AUDIT_ENOMEM;
+	} else if (rc == 0 && r->bad_line == 0) {
+		memset(&one, 0, sizeof(one));
+		rc = check_line(line, len, n, prev, &one);
+		if (rc == AUDIT_ETAMPERED) {
+			r->bad_line = one.bad_line;
+			r->fault = one.fault;
+			memcpy(r->why, one.why, sizeof(r->why));
+			rc = 0;
+		}
+	}
+	r->lines = n;
+	return rc == 0 ? prefix_add(p, line, len) : rc;
+}
+
+static int scan_unpinned(FILE *f, struct auditlog_verify_result *r)
+{
+	struct prefix p = { EVP_MD_CTX_new(), EVP_MD_CTX_new(), EVP_MD_CTX_new() };
+	char prev[AUDIT_HEX_SIZE], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = p.all && p.but_newline && p.tmp && EVP_DigestInit_ex(p.all, EVP_sha256(), NULL) &&
+	         EVP_MD_CTX_copy_ex(p.but_newline, p.all) ? 0 : AUDIT_ENOMEM;
+	memcpy(prev, zero_hash, AUDIT_HEX_SIZE);
+	while (rc == 0 && (len = getline(&line, &cap, f)) > 0)
+		rc = scan_line(&p, line, (size_t)len, r->lines + 1, prev, r);
+	if (rc == 0 && ferror(f)) {
+		snprintf(r->why, sizeof(r->why), "%s", strerror(errno));
+		rc = AUDIT_EIO;
+	}
+	free(line);
+	EVP_MD_CTX_free(p.all);
+	EVP_MD_CTX_free(p.but_newline);
+	EVP_MD_CTX_free(p.tmp);
+	return rc == 0 && r->bad_line ? AUDIT_ETAMPERED : rc;
+}
+
+/* Opens path read-only under a shared lock and runs scan over it. */
+static int scan_file(const char *path, struct auditlog_verify_result *r,
+                     int (*scan)(FILE *, struct auditlog_verify_result *))
 {
 	memset(r, 0, sizeof(*r));
 	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
@@ -951,12 +1047,22 @@ int auditlog_verify(const char *path, struct auditlog_verify_result *r)
 			(void)close(fd);
 		return path ? AUDIT_EIO : AUDIT_EINVAL;
 	}
-	int rc = verify_stream(f, r);
+	int rc = scan(f, r);
 	if (fclose(f) != 0 && rc == 0) {      /* also drops the lock */
 		snprintf(r->why, sizeof(r->why), "%s", strerror(errno));
 		rc = AUDIT_EIO;
 	}
 	return rc;
+}
+
+int auditlog_verify(const char *path, struct auditlog_verify_result *r)
+{
+	return scan_file(path, r, verify_stream);
+}
+
+int auditlog_find_unpinned(const char *path, struct auditlog_verify_result *r)
+{
+	return scan_file(path, r, scan_unpinned);
 }
 
 int auditlog_verify_command(const char *path)

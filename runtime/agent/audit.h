@@ -172,6 +172,17 @@ void auditlog_close(struct auditlog_log *log);
 int auditlog_verify(const char *path, struct auditlog_verify_result *r);
 
 /*
+ * Like auditlog_verify(), but damage that a later tamper-detected line pins
+ * (its "prev" the SHA-256 of every byte before it, as auditlog_restart()
+ * writes) counts as recorded: AUDIT_ETAMPERED names the first damaged
+ * line after the last such pin, 0 if there is none. Damage changed again
+ * after it was pinned undoes the pin, so it is found again. The agent's
+ * sweep runs it, so that an old line edited on its own is recorded and
+ * locks elevation without waiting for someone to run `log verify`.
+ */
+int auditlog_find_unpinned(const char *path, struct auditlog_verify_result *r);
+
+/*
  * `elevate log verify [FILE]`: prints "ok: N lines" and returns 0, or
  * prints "line N: why" and returns 1, both on standard output; if the file
  * cannot be read, prints "elevate: PATH: error" on standard error and

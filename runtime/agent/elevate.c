@@ -294,13 +294,13 @@ static int run(struct ctx *c)
 	}
 	if (open_state(c) != 0) {
 		if (log_state > 0)
-			record_tamper(c);
+			record_tamper(c, NULL);
 		if (strcmp(cmd, "request") == 0)
 			audit_simple(c, AUDIT_EV_DENIAL, NULL, "cannot open the state");
 		return EXIT_DENIED;
 	}
 	if (log_state > 0)
-		record_tamper(c);
+		record_tamper(c, NULL);
 	if (strcmp(cmd, "request") == 0)
 		return cmd_request(c);
 	if (strcmp(cmd, "status") == 0)

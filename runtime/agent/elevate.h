@@ -91,7 +91,7 @@ void audit_simple(struct ctx *c, enum auditlog_event_type type, const char *rule
                   const char *detail);
 int deny(struct ctx *c, const char *rule, const char *msg);   /* prints, audits: EXIT_DENIED */
 int open_audit(struct ctx *c);
-void record_tamper(struct ctx *c);
+void record_tamper(struct ctx *c, const char *why);   /* why NULL: the log's own */
 
 /* decide.c */
 int copy_str(char *dst, size_t size, const char *src);

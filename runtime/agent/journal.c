@@ -35,7 +35,7 @@ void audit(struct ctx *c, enum auditlog_event_type type, const char *user,
 	if (rc == AUDIT_ETAMPERED) {   /* damaged since it was opened: pin it, lock, go on */
 		fprintf(stderr, "elevate: the audit log %s has been tampered with (%s)\n",
 		        c->cfg.audit_log, c->log.why ? c->log.why : "?");
-		record_tamper(c);
+		record_tamper(c, NULL);
 		rc = c->log_open ? auditlog_append(&c->log, &ev) : AUDIT_EIO;
 	}
 	if (rc != 0)
@@ -78,18 +78,22 @@ int open_audit(struct ctx *c)
 }
 
 /*
- * After open_audit() found the log damaged: pins the damage with a
- * tamper-detected line that starts a new chain segment (auditlog_restart)
- * and locks elevation until an administrator runs `elevate unlock`. If
- * the restart fails the log is closed and events go to syslog only.
+ * After damage was found in the log (why says what; NULL: the log's own
+ * account, after open_audit() or an append refused it): pins the damage
+ * with a tamper-detected line that starts a new chain segment
+ * (auditlog_restart) and locks elevation until an administrator runs
+ * `elevate unlock`. If the restart fails the log is closed and events go
+ * to syslog only.
  */
-void record_tamper(struct ctx *c)
+void record_tamper(struct ctx *c, const char *why)
 {
-	char detail[256];
+	char detail[320];
 	struct auditlog_event ev;
 	int rc;
+	if (!why)
+		why = c->log.why ? c->log.why : "the last line is damaged";
 	snprintf(detail, sizeof(detail), "%s; elevation locked until an administrator runs "
-	         "elevate unlock", c->log.why ? c->log.why : "the last line is damaged");
+	         "elevate unlock", why);
 	auditlog_event_init(&ev, AUDIT_EV_TAMPER_DETECTED, c->user[0] ? c->user : "?");
 	ev.host = c->host[0] ? c->host : NULL;
 	ev.detail = detail;

@@ -114,7 +114,7 @@ static void watcher_main(struct ctx *c, uint64_t id, int64_t deadline)
 	do {
 		sleep_until(deadline);
 		if (open_audit(c) > 0)
-			record_tamper(c);
+			record_tamper(c, NULL);
 		r = watcher_check(c, id, &deadline);
 		if (c->log_open)
 			auditlog_close(&c->log);
@@ -205,6 +205,20 @@ static int expire_all(struct ctx *c)
 	return bad ? -1 : 0;
 }
 
+/* The whole log, not just its last line: damage no tamper-detected line
+ * pins yet is pinned now, and locks elevation. */
+static void check_whole_log(struct ctx *c)
+{
+	struct auditlog_verify_result r;
+	char why[sizeof(r.why) + 32];
+	if (!c->log_open || auditlog_find_unpinned(c->cfg.audit_log, &r) != AUDIT_ETAMPERED)
+		return;
+	snprintf(why, sizeof(why), "line %llu: %s", r.bad_line, r.why);
+	fprintf(stderr, "elevate: the audit log %s has been tampered with (%s)\n",
+	        c->cfg.audit_log, why);
+	record_tamper(c, why);
+}
+
 int cmd_sweep(struct ctx *c)
 {
 	char err[ERR_SIZE];
@@ -216,6 +230,7 @@ int cmd_sweep(struct ctx *c)
 	if (read_clock(c) != 0)
 		return EXIT_DENIED;
 	(void)note_time(c, c->user, err, sizeof(err));   /* a jump back locks requests; expiry goes on */
+	check_whole_log(c);
 	rc = state_lock(c->st, STATE_WAIT_MS);
 	if (rc != 0) {
 		fprintf(stderr, "elevate: %s\n", state_strerror(rc));

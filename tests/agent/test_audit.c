@@ -547,6 +547,107 @@ static void test_damaged_tail_is_refused_then_restarted(void **state)
 	auditlog_close(&log);
 }
 
+/* auditlog_find_unpinned: the first damage no later restart pins, or 0. */
+static void expect_unpinned(const char *path, unsigned long long line)
+{
+	struct auditlog_verify_result r;
+	int rc = auditlog_find_unpinned(path, &r);
+	if (rc != (line ? AUDIT_ETAMPERED : 0) || r.bad_line != line)
+		print_error("expected unpinned line %llu, got rc %d line %llu: %s\n", line, rc,
+		            r.bad_line, r.why);
+	assert_int_equal(rc, line ? AUDIT_ETAMPERED : 0);
+	assert_int_equal(r.bad_line, line);
+	assert_true(line == 0 || r.why[0] != '\0');
+}
+
+/* Pins the log's current damage the way the agent does. */
+static void restart_log(const char *path)
+{
+	struct auditlog_log log;
+	struct auditlog_event ev;
+	(void)auditlog_open_flags(&log, path, AUDIT_NO_SYSLOG);   /* damaged or not */
+	assert_true(log.fd >= 0);
+	auditlog_event_init(&ev, AUDIT_EV_TAMPER_DETECTED, "root");
+	ev.detail = "pinned by the test";
+	assert_int_equal(auditlog_restart(&log, &ev), 0);
+	auditlog_close(&log);
+}
+
+/* Replaces the first occurrence of from (same length as to) after byte at. */
+static void edit_file(const char *path, size_t at, const char *from, const char *to)
+{
+	size_t len;
+	char *buf = slurp(path, &len);
+	char *p = strstr(buf + at, from);
+	assert_non_null(p);
+	assert_int_equal(strlen(from), strlen(to));
+	memcpy(p, to, strlen(to));
+	spit(path, buf, len);
+	free(buf);
+}
+
+static void test_unpinned_damage_is_found_until_pinned(void **state)
+{
+	struct fixture *fx = *state;
+	size_t len, starts[16];
+	write_sample_log(fx->path, 6);
+	expect_unpinned(fx->path, 0);
+	char *buf = slurp(fx->path, &len);
+	assert_int_equal(split_lines(buf, len, starts, 16), 6);
+	free(buf);
+
+	/* An old line edited on its own: the last line still checks out. */
+	edit_file(fx->path, starts[1], "\"user\":\"alice\"", "\"user\":\"mallo\"");
+	expect_unpinned(fx->path, 2);
+	restart_log(fx->path);                  /* line 7 pins lines 1-6 as they are */
+	expect_unpinned(fx->path, 0);
+	expect_bad(fx->path, 2, AUDIT_FAULT_HASH);   /* log verify still reports it */
+	write_sample_log(fx->path, 2);          /* lines 8, 9 chain on */
+	expect_unpinned(fx->path, 0);
+
+	/* Damage after the pin is found at its line. */
+	buf = slurp(fx->path, &len);
+	assert_int_equal(split_lines(buf, len, starts, 16), 9);
+	free(buf);
+	edit_file(fx->path, starts[7], "\"user\":\"alice\"", "\"user\":\"eve00\"");
+	expect_unpinned(fx->path, 8);
+	restart_log(fx->path);
+	expect_unpinned(fx->path, 0);
+
+	/* Pinned damage changed again: the pin no longer holds, the first damage shows. */
+	edit_file(fx->path, starts[1], "\"user\":\"mallo\"", "\"user\":\"malla\"");
+	expect_unpinned(fx->path, 2);
+}
+
+static void test_torn_line_pinned_by_restart(void **state)
+{
+	struct fixture *fx = *state;
+	size_t len;
+	write_sample_log(fx->path, 3);
+	char *orig = slurp(fx->path, &len);
+	spit(fx->path, orig, len - 10);         /* torn: the restart adds the newline */
+	free(orig);
+	expect_unpinned(fx->path, 3);
+	restart_log(fx->path);
+	expect_unpinned(fx->path, 0);
+	expect_bad(fx->path, 3, AUDIT_FAULT_MALFORMED);
+}
+
+static void test_forged_pin_does_not_count(void **state)
+{
+	struct fixture *fx = *state;
+	size_t len, starts[16];
+	write_sample_log(fx->path, 3);
+	char *buf = slurp(fx->path, &len);
+	assert_int_equal(split_lines(buf, len, starts, 16), 3);
+	free(buf);
+	edit_file(fx->path, starts[0], "\"user\":\"alice\"", "\"user\":\"mallo\"");
+	restart_log(fx->path);
+	/* The pin line itself edited: its hash no longer matches, so nothing is pinned. */
+	edit_file(fx->path, starts[2], "pinned by the test", "pinned by the TEST");
+	expect_unpinned(fx->path, 1);
+}
+
 static void test_edited_tail_is_refused(void **state)
 {
 	struct fixture *fx = *state;
@@ -827,6 +928,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_last_line_is_caught, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_continues_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_tail_is_refused_then_restarted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unpinned_damage_is_found_until_pinned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_line_pinned_by_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_pin_does_not_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edited_tail_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_files_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_events_are_refused, setup, teardown),

@@ -6,8 +6,9 @@
  *   1 state_open and its readers         DIR/state; a parsed file must
  *                                        serialise to its own bytes, which
  *                                        must reparse to the same bytes
- *   2 auditlog_verify, auditlog_open     the audit log; a log that verifies
- *                                        must open at its last seq
+ *   2 auditlog_verify, auditlog_open,    the audit log; a log that verifies
+ *     auditlog_find_unpinned             must open at its last seq and have
+ *                                        nothing unpinned
  *   3 policyfile_read                    raw bytecode or managed preferences
  *   4 reason_check                       a decision's reason rules and the
  *                                        user's choice and text
@@ -147,6 +148,12 @@ static void fuzz_audit(const uint8_t *p, size_t n)
 		abort();   /* a log that verifies continues at its last line */
 	if (verified == AUDIT_ETAMPERED && (r.bad_line == 0 || r.fault == AUDIT_FAULT_NONE))
 		abort();   /* a rejection names the line and the fault */
+	struct auditlog_verify_result u;
+	int unpinned = auditlog_find_unpinned(path, &u);
+	if (verified == 0 && unpinned != 0)
+		abort();   /* a log that verifies has nothing to pin */
+	if (unpinned == AUDIT_ETAMPERED && (u.bad_line < r.bad_line || u.fault == AUDIT_FAULT_NONE))
+		abort();   /* pinned damage is never after the first damage */
 }
 
 static void fuzz_policyfile(const uint8_t *p, size_t n)
