@@ -69,7 +69,7 @@ COMPILER_SRC := compiler/arena.c compiler/source.c compiler/diag.c compiler/json
                 compiler/passphrase.c compiler/sign_profile.c compiler/cli_verify.c
 GEN_SRC      := $(BUILD)/gen/lexer.c $(BUILD)/gen/parser.c
 # The on-device agent's modules (runtime/agent/), unit-tested by agent-unit.
-AGENT_SRC    := runtime/agent/digest.c runtime/agent/groupdb.c runtime/agent/dsgroup.c runtime/agent/policyfile.c runtime/agent/audit.c runtime/agent/auth.c runtime/agent/reason.c runtime/agent/state.c runtime/agent/lockwait.c
+AGENT_SRC    := runtime/agent/digest.c runtime/agent/monoclock.c runtime/agent/groupdb.c runtime/agent/dsgroup.c runtime/agent/policyfile.c runtime/agent/audit.c runtime/agent/auth.c runtime/agent/reason.c runtime/agent/state.c runtime/agent/lockwait.c
 # auth.c talks to PAM.
 AGENT_LIBS   := -lpam
 # The agent command: elevate.c (main) and its parts on top of the modules, libep and

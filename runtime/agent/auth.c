@@ -14,6 +14,7 @@
  * after a failed account check, PAM_ABORT or a failed pam_end().
  */
 #include "auth.h"
+#include "monoclock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
@@ -154,15 +154,6 @@ static int guard_signals(struct sigaction *old)
 
 /* ---- reading a line with a deadline ------------------------------------------------ */
 
-/* Milliseconds on the monotonic clock, or -1. */
-static long long now_ms(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return -1;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until fd can be read; deadline < 0 means no limit. */
 static int wait_input(int fd, long long deadline)
 {
@@ -172,7 +163,7 @@ static int wait_input(int fd, long long deadline)
 		if (caught_signal)
 			return AUTH_E_INTERRUPTED;
 		if (deadline >= 0) {
-			long long now = now_ms();
+			long long now = monoclock_ms();
 			if (now < 0)
 				return AUTH_E_IO;
 			if (now >= deadline)
@@ -240,7 +231,7 @@ static long long deadline_after(unsigned timeout_s)
 	long long now;
 	if (timeout_s == 0)
 		return -1;
-	now = now_ms();
+	now = monoclock_ms();
 	return now < 0 ? now : now + (long long)timeout_s * 1000;
 }
 

@@ -9,16 +9,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent/groupdb.h"
+#include "agent/monoclock.h"
 
 #define DSGROUP_MSG_(name, value, msg) case name: return msg;
 const char *dsgroup_strerror(int status)
@@ -37,13 +36,6 @@ static int tool_is_safe(const char *tool)
 	if (!tool || tool[0] != '/' || stat(tool, &st) != 0)
 		return 0;
 	return S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* In the child: /dev/null in, the pipe out, nothing else open, all ids root; never returns. */
@@ -65,16 +57,17 @@ static void exec_tool(const char *tool, char *const argv[], int out)
 	_exit(127);
 }
 
-/* Reads the child's output until end of file or the deadline; -1 on timeout or error. */
-static int read_output(int fd, char *buf, size_t size, size_t *len, int64_t deadline)
+/* Reads the child's output until end of file, for timeout_ms at most; -1 on timeout or error. */
+static int read_output(int fd, char *buf, size_t size, size_t *len, unsigned timeout_ms)
 {
+	long long deadline = monoclock_ms() + timeout_ms;   /* a failed read is caught below */
 	*len = 0;
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		int64_t left = deadline - now_ms();
+		long long now = monoclock_ms(), left = deadline - now;
 		char sink[256];
 		ssize_t r;
-		if (left <= 0)
+		if (now < 0 || left <= 0)
 			return -1;
 		if (poll(&p, 1, (int)left) < 0) {
 			if (errno == EINTR)
@@ -113,7 +106,7 @@ static int run_tool(const char *tool, char *const argv[], char *out, size_t size
 	if (pid == 0)
 		exec_tool(tool, argv, fds[1]);
 	close(fds[1]);
-	rc = read_output(fds[0], out, size, &len, now_ms() + DSGROUP_TIMEOUT_MS);
+	rc = read_output(fds[0], out, size, &len, DSGROUP_TIMEOUT_MS);
 	close(fds[0]);
 	if (rc != 0)
 		kill(pid, SIGKILL);

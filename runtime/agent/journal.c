@@ -33,8 +33,6 @@ void audit(struct ctx *c, enum auditlog_event_type type, const char *user,
 	}
 	rc = auditlog_append(&c->log, &ev);
 	if (rc == AUDIT_ETAMPERED) {   /* damaged since it was opened: pin it, lock, go on */
-		fprintf(stderr, "elevate: the audit log %s has been tampered with (%s)\n",
-		        c->cfg.audit_log, c->log.why ? c->log.why : "?");
 		record_tamper(c, NULL);
 		rc = c->log_open ? auditlog_append(&c->log, &ev) : AUDIT_EIO;
 	}
@@ -63,11 +61,8 @@ int open_audit(struct ctx *c)
 {
 	int rc = auditlog_open(&c->log, c->cfg.audit_log);
 	crash_hook_audit_log(&c->log);
-	if (rc == AUDIT_ETAMPERED) {
-		fprintf(stderr, "elevate: the audit log %s has been tampered with (%s)\n",
-		        c->cfg.audit_log, c->log.why ? c->log.why : "?");
+	if (rc == AUDIT_ETAMPERED)
 		return 1;
-	}
 	if (rc != 0) {
 		fprintf(stderr, "elevate: cannot open the audit log %s: %s\n",
 		        c->cfg.audit_log, auditlog_strerror(rc));
@@ -92,6 +87,8 @@ void record_tamper(struct ctx *c, const char *why)
 	int rc;
 	if (!why)
 		why = c->log.why ? c->log.why : "the last line is damaged";
+	fprintf(stderr, "elevate: the audit log %s has been tampered with (%s)\n",
+	        c->cfg.audit_log, why);
 	snprintf(detail, sizeof(detail), "%s; elevation locked until an administrator runs "
 	         "elevate unlock", why);
 	auditlog_event_init(&ev, AUDIT_EV_TAMPER_DETECTED, c->user[0] ? c->user : "?");

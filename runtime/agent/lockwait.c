@@ -3,6 +3,7 @@
  * Never sleeps past the deadline and never blocks in fcntl itself.
  */
 #include "lockwait.h"
+#include "monoclock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,21 +11,10 @@
 
 #define LOCK_POLL_MS 10
 
-static long long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-		return -1;
-	/* In nanoseconds first: truncating a negative nanosecond difference would round up. */
-	long long ns = (long long)(now.tv_sec - since->tv_sec) * 1000000000LL +
-	               (now.tv_nsec - since->tv_nsec);
-	return ns / 1000000;
-}
-
 enum lock_wait_result lock_wait(int fd, unsigned timeout_ms)
 {
-	struct timespec start;
-	if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
+	long long start = monoclock_ms();
+	if (start < 0)
 		return LOCK_WAIT_ERROR;
 	for (;;) {
 		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
@@ -32,8 +22,8 @@ enum lock_wait_result lock_wait(int fd, unsigned timeout_ms)
 			return LOCK_WAIT_OK;
 		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
 			return LOCK_WAIT_ERROR;
-		long long waited = elapsed_ms(&start);
-		if (waited < 0)
+		long long now = monoclock_ms(), waited = now - start;
+		if (now < 0)
 			return LOCK_WAIT_ERROR;
 		if (waited >= (long long)timeout_ms)
 			return LOCK_WAIT_TIMEOUT;

@@ -214,8 +214,6 @@ static void check_whole_log(struct ctx *c)
 	if (!c->log_open || auditlog_find_unpinned(c->cfg.audit_log, &r) != AUDIT_ETAMPERED)
 		return;
 	snprintf(why, sizeof(why), "line %llu: %s", r.bad_line, r.why);
-	fprintf(stderr, "elevate: the audit log %s has been tampered with (%s)\n",
-	        c->cfg.audit_log, why);
 	record_tamper(c, why);
 }
 

@@ -1163,11 +1163,12 @@ static int do_note_time(struct state *st, void *arg, bool *dirty)
 			a->jump = j;
 			*dirty = true;
 		}
-	} else if (a->now->wall > st->c.latest || strcmp(st->c.latest_boot, a->now->boot_id) != 0) {
-		if (a->now->wall > st->c.latest)
-			set_latest(&st->c, a->now->wall, a->now->mono, a->now->boot_id);
-		else   /* a new boot, the clock within the tolerance: anchor it here */
-			set_latest(&st->c, st->c.latest, a->now->mono, a->now->boot_id);
+	} else if (a->now->wall > st->c.latest) {
+		set_latest(&st->c, a->now->wall, a->now->mono, a->now->boot_id);
+		*dirty = true;
+	} else if (strcmp(st->c.latest_boot, a->now->boot_id) != 0) {
+		/* a new boot, the clock within the tolerance: anchor it here */
+		set_latest(&st->c, st->c.latest, a->now->mono, a->now->boot_id);
 		*dirty = true;
 	}
 	return 0;

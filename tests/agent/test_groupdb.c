@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "agent/groupdb.h"
+#include "agent/monoclock.h"
 #include "helpers.h"
 
 /* Debian's default /etc/group, with comments, blank and odd lines and broken entries added. */
@@ -644,22 +645,15 @@ static void reap(pid_t pid, int expect)
 	assert_int_equal(WEXITSTATUS(status), expect);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void test_waits_for_lock_then_succeeds(void **state)
 {
 	struct fx *f = *state;
 	struct groupdb_options opt = { .lock_timeout_ms = 10000 };
 	bool already;
 	pid_t pid = hold_lock(f, 400);
-	long long start = now_ms();
+	long long start = monoclock_ms();
 	assert_int_equal(groupdb_add_member_opt(f->root, "sudo", "alice", &opt, &already), 0);
-	assert_true(now_ms() - start >= 300);
+	assert_true(monoclock_ms() - start >= 300);
 	reap(pid, 0);
 	assert_group_line(f, "sudo", "sudo:x:27:alice");
 }
@@ -670,10 +664,10 @@ static void test_lock_timeout_leaves_files(void **state)
 	struct groupdb_options opt = { .lock_timeout_ms = 200 };
 	bool flag;
 	pid_t pid = hold_lock(f, -1);
-	long long start = now_ms();
+	long long start = monoclock_ms();
 	assert_int_equal(groupdb_add_member_opt(f->root, "sudo", "alice", &opt, &flag), GROUPDB_E_LOCK_TIMEOUT);
 	assert_int_equal(groupdb_remove_member_opt(f->root, "wheel", "bob", &opt, &flag), GROUPDB_E_LOCK_TIMEOUT);
-	long long took = now_ms() - start;
+	long long took = monoclock_ms() - start;
 	assert_true(took >= 400 && took < 5000);
 	assert_unchanged(f);
 	/* Readers do not need the lock. */

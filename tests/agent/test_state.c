@@ -35,6 +35,7 @@
 
 #include "ep.h"
 #include "agent/state.h"
+#include "agent/monoclock.h"
 #include "helpers.h"
 
 _Static_assert(STATE_HISTORY_PER_USER == EP_MAX_GRANTS, "history cap must match libep's");
@@ -933,33 +934,26 @@ static pid_t hold_lock(const struct fx *f, int ms)
 	return pid;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void test_lock_waits_and_times_out(void **state)
 {
 	struct fx *f = *state;
 	f->opt.lock_timeout_ms = 200;
 	struct state *st = open_ok(f);
 	pid_t pid = hold_lock(f, 400);
-	long long start = now_ms();
+	long long start = monoclock_ms();
 	assert_int_equal(state_lock(st, 10000), STATE_OK);
-	assert_true(now_ms() - start >= 250);
+	assert_true(monoclock_ms() - start >= 250);
 	reap(pid, 0);
 	assert_int_equal(state_lock(st, 100), STATE_E_ARG);   /* already held */
 	state_unlock(st);
 	state_unlock(st);   /* harmless */
 
 	pid = hold_lock(f, -1);
-	start = now_ms();
+	start = monoclock_ms();
 	assert_int_equal(state_lock(st, 200), STATE_E_LOCK_TIMEOUT);
 	/* A change without the lock waits for it too, and changes nothing. */
 	assert_int_equal(state_note_time(st, at(T0), NULL), STATE_E_LOCK_TIMEOUT);
-	long long took = now_ms() - start;
+	long long took = monoclock_ms() - start;
 	assert_true(took >= 400 && took < 5000);
 	assert_false(exists(f->state));
 	assert_int_equal(kill(pid, SIGKILL), 0);   /* a dead holder's lock is released */

@@ -47,11 +47,14 @@ chmod 755 "$T"
 passed=0
 failed=0
 
-kill_watchers() { # the detached watchers this test started: their command line names $T
+pids_running() { # pids_running PATTERN: the processes whose command line matches the case pattern
 	for p in /proc/[0-9]*; do
-		cmd=$(tr '\0' ' ' 2>/dev/null < "$p/cmdline") || continue
-		case $cmd in *"$T/"*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
+		cmd=$(tr '\0' ' ' 2>/dev/null < "$p/cmdline") 2>/dev/null || continue
+		case $cmd in $1) echo "${p#/proc/}" ;; esac
 	done
+}
+kill_watchers() { # the detached watchers this test started: their command line names $T
+	for pid in $(pids_running "*$T/*"); do kill -9 "$pid" 2>/dev/null; done
 }
 wait_until() { # wait_until COMMAND...: polls (0.1 s) until it succeeds, 20 s at most
 	w=0
@@ -62,10 +65,7 @@ wait_until() { # wait_until COMMAND...: polls (0.1 s) until it succeeds, 20 s at
 	done
 }
 kill_scenario_watchers() { # the watchers of scenario $D (their command line names its config)
-	for p in /proc/[0-9]*; do
-		cmd=$(tr '\0' ' ' 2>/dev/null < "$p/cmdline") 2>/dev/null || continue
-		case $cmd in *"$D/elevate.conf"*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
-	done
+	for pid in $(pids_running "*$D/elevate.conf*"); do kill -9 "$pid" 2>/dev/null; done
 }
 cleanup() {
 	kill_watchers
